@@ -1,0 +1,3 @@
+module labctl.local/guestbook
+
+go 1.22

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+"""Ansible module labctl.lab.wait: the one way labctl waits for a cluster state."""
+
+DOCUMENTATION = r"""
+---
+module: wait
+short_description: Wait until a Kubernetes lab reaches a state
+description:
+  - Polls a condition every I(interval) seconds until it holds I(stable_for) times in a row or I(timeout) passes.
+  - Returns what was observed and when the condition first held, so drills can record expectations.
+  - Runs on the Ansible controller with the labctl Python package.
+options:
+  condition:
+    description: What to poll.
+    type: str
+    required: true
+    choices: [api, nodes, deployment, pods, http]
+  kubeconfig:
+    description: Kubeconfig of the lab (not needed for http).
+    type: path
+  name:
+    description: Deployment name (condition deployment).
+    type: str
+  names:
+    description: Node names to consider (condition nodes); all nodes when empty.
+    type: list
+    elements: str
+  count:
+    description: Exact number of nodes expected (condition nodes).
+    type: int
+  namespace:
+    description: Namespace (deployment, pods).
+    type: str
+    default: default
+  selector:
+    description: Label selector (condition pods).
+    type: str
+  url:
+    description: URL (condition http).
+    type: str
+  ca_file:
+    description: CA bundle for an https URL.
+    type: path
+  expect:
+    description: Keys the observation must match; suffixes _at_least, _at_most, _contains compare.
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds before giving up.
+    type: float
+    default: 120
+  interval:
+    description: Seconds between polls.
+    type: float
+    default: 1
+  stable_for:
+    description: Consecutive polls the condition must hold.
+    type: int
+    default: 1
+  fail_on_timeout:
+    description: Fail the task when the condition never held (false for drills, which record it).
+    type: bool
+    default: true
+author: labctl developers
+"""
+
+EXAMPLES = r"""
+- name: Wait for every node to be Ready
+  labctl.lab.wait:
+    condition: nodes
+    kubeconfig: "{{ lab_kubeconfig }}"
+    count: 3
+    expect: {ready: true}
+    timeout: 180
+"""
+
+RETURN = r"""
+met: {description: Whether the condition held before the deadline., type: bool, returned: always}
+observed: {description: The last observation., type: raw, returned: always}
+at: {description: When the condition first held (ISO 8601), or null., type: str, returned: always}
+started: {description: When waiting started (ISO 8601)., type: str, returned: always}
+elapsed_s: {description: Seconds spent waiting., type: float, returned: always}
+polls: {description: Number of polls., type: int, returned: always}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "condition": {"type": "str", "required": True, "choices": ["api", "nodes", "deployment", "pods", "http"]},
+            "kubeconfig": {"type": "path"},
+            "name": {"type": "str"},
+            "names": {"type": "list", "elements": "str"},
+            "count": {"type": "int"},
+            "namespace": {"type": "str", "default": "default"},
+            "selector": {"type": "str"},
+            "url": {"type": "str"},
+            "ca_file": {"type": "path"},
+            "expect": {"type": "dict", "default": {}},
+            "timeout": {"type": "float", "default": 120},
+            "interval": {"type": "float", "default": 1},
+            "stable_for": {"type": "int", "default": 1},
+            "fail_on_timeout": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    try:
+        from labctl import cluster_probes
+        from labctl.wait import wait_until
+    except ImportError as error:
+        module.fail_json(msg=f"labctl.lab.wait needs the labctl package on the controller: {error}")
+        return
+    params = module.params
+    try:
+        probe, predicate = cluster_probes.build(params["condition"], params)
+    except Exception as error:  # noqa: BLE001 - report any setup problem as a task failure
+        module.fail_json(msg=str(error))
+        return
+    outcome = wait_until(
+        probe,
+        predicate,
+        timeout_s=params["timeout"],
+        interval_s=params["interval"],
+        stable_for=params["stable_for"],
+    ).to_dict()
+    outcome.pop("history", None)
+    if not outcome["met"] and params["fail_on_timeout"]:
+        module.fail_json(
+            msg=f"{params['condition']} did not reach {params['expect'] or 'the expected state'} within {params['timeout']:.0f}s;"
+            f" last observed: {outcome['observed']}",
+            changed=False,
+            **outcome,
+        )
+    module.exit_json(changed=False, **outcome)
+
+
+if __name__ == "__main__":
+    main()

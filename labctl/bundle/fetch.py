@@ -1,0 +1,275 @@
+"""Fill the bundle from official release downloads, for machines with internet.
+
+Every artifact has a download URL template and a published-checksum URL
+template (kubespray-style names, e.g. `kubelet_download_url`,
+`etcd_checksum_url`), overridable from a YAML file such as an offline
+mirror's variables. A download lands in a temp file, is checked against its
+published sha256, and only then renamed into place and recorded; a 404 or a
+mismatch stops the fetch with the artifact and URL named.
+"""
+
+import hashlib
+import re
+import shutil
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labctl.bundle import catalog
+from labctl.bundle.digest import StatCache, sha256_bytes
+from labctl.bundle.layout import bundle_dir, exclusive, publish, remove_stale_temps, temp_name
+from labctl.bundle.manifest import Entry, Manifest
+from labctl.bundle.spec import ArtifactSpec
+from labctl.bundle.versions import GO_ARCH
+from labctl.errors import InfraError, UsageError
+
+OnStep = Callable[[str, str, str], None]
+TIMEOUT = 60
+CHUNK = 1 << 20
+
+GH_RELEASE = "{github_url}/{repo}/releases/download/{version}"
+
+DEFAULT_VARS = {
+    "dl_k8s_io_url": "https://dl.k8s.io",
+    "github_url": "https://github.com",
+    "arch": GO_ARCH,
+}
+
+
+@dataclass(frozen=True)
+class Download:
+    """Where one artifact comes from: a file, or one member of an archive."""
+
+    key: str
+    url: str
+    checksum_url: str
+    member: str | None = None
+
+
+def _kube(key: str, binary: str) -> Download:
+    url = "{dl_k8s_io_url}/release/{version}/bin/linux/{arch}/" + binary
+    return Download(key, url, "{url}.sha256")
+
+
+def _gh(key: str, repo: str, asset: str, checksum: str, member: str | None = None) -> Download:
+    base = GH_RELEASE.replace("{repo}", repo)
+    return Download(key, f"{base}/{asset}", checksum.replace("{base}", base), member)
+
+
+def downloads(spec: ArtifactSpec) -> Download | None:
+    """How to fetch spec, or None when only a local build can make it."""
+    name = spec.name
+    if spec.group == "kubernetes":
+        return _kube(name.replace("-", "_"), name)
+    if spec.group == "skew":
+        binary = name.rsplit("/", 1)[1]
+        return _kube(f"{binary}_skew", binary)
+    if spec.group == "etcd":
+        return _gh("etcd", "etcd-io/etcd", "etcd-{version}-linux-{arch}.tar.gz",
+                   "{base}/SHA256SUMS", "etcd-{version}-linux-{arch}/" + name)
+    if spec.group == "containerd":
+        return _gh("containerd", "containerd/containerd",
+                   "containerd-{version_no_v}-linux-{arch}.tar.gz", "{url}.sha256sum", "bin/" + name)
+    if spec.group == "runc":
+        return _gh("runc", "opencontainers/runc", "runc.{arch}", "{base}/runc.sha256sum")
+    if spec.group == "crictl":
+        return _gh("crictl", "kubernetes-sigs/cri-tools", "crictl-{version}-linux-{arch}.tar.gz",
+                   "{url}.sha256", "crictl")
+    if spec.group == "cni":
+        return _gh("cni", "containernetworking/plugins", "cni-plugins-linux-{arch}-{version}.tgz",
+                   "{url}.sha256", name.split("/", 1)[1])
+    if spec.group == "coredns":
+        return _gh("coredns", "coredns/coredns", "coredns_{version_no_v}_linux_{arch}.tgz",
+                   "{url}.sha256", "coredns")
+    return None
+
+
+def _optional_key(spec: ArtifactSpec) -> str:
+    """YAML prefix for artifacts with no public download (images, rootfs)."""
+    return spec.name.split("/", 1)[-1].replace("-", "_") + "_" + spec.kind
+
+
+_TEMPLATE = re.compile(r"\{\{\s*(\w+)\s*\}\}|\{(\w+)\}")
+
+
+def render(template: str, variables: dict[str, str], what: str) -> str:
+    """Fill {var} and Jinja-style {{ var }} placeholders, recursively."""
+    out = template
+    for _ in range(5):
+        def sub(m: re.Match[str]) -> str:
+            key = m.group(1) or m.group(2)
+            if key not in variables:
+                raise UsageError(f"bundle fetch: {what}: unknown variable {key!r} in {template!r}")
+            return variables[key]
+        new = _TEMPLATE.sub(sub, out)
+        if new == out:
+            break
+        out = new
+    return out
+
+
+def load_sources(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"bundle fetch: cannot read sources file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"bundle fetch: {path} must be a mapping of variable: value")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _open(url: str, name: str, what: str) -> Any:
+    try:
+        return urllib.request.urlopen(url, timeout=TIMEOUT)
+    except urllib.error.HTTPError as exc:
+        raise InfraError(
+            f"bundle fetch: {name}: {what} {url} returned HTTP {exc.code}; "
+            f"fix: check the version, or point the URL elsewhere in the sources file"
+        ) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise InfraError(f"bundle fetch: {name}: cannot reach {url} ({reason}); "
+                         f"fix: check the network or the sources file") from exc
+
+
+def published_sha256(text: str, url: str, name: str, checksum_url: str) -> str:
+    """The sha256 a checksum file publishes for url (bare hash or sha256sum lines)."""
+    basename = url.rsplit("/", 1)[-1]
+    hashes = []
+    for line in text.splitlines():
+        match = re.search(r"\b([0-9a-fA-F]{64})\b", line)
+        if not match:
+            continue
+        hashes.append(match.group(1).lower())
+        rest = line.replace(match.group(1), "").strip().lstrip("*").strip()
+        if rest and rest.split("/")[-1] == basename:
+            return match.group(1).lower()
+    if len(hashes) == 1:
+        return hashes[0]
+    raise InfraError(f"bundle fetch: {name}: no sha256 for {basename} in {checksum_url}")
+
+
+def _download(url: str, dest: Path, name: str) -> str:
+    h = hashlib.sha256()
+    with _open(url, name, "download") as resp, open(dest, "wb") as out:
+        while chunk := resp.read(CHUNK):
+            h.update(chunk)
+            out.write(chunk)
+    return h.hexdigest()
+
+
+def _extract(archive: Path, member: str, dest: Path, name: str, url: str) -> None:
+    wanted = member.lstrip("./")
+    with tarfile.open(archive) as tar:
+        for info in tar:
+            if info.isfile() and info.name.lstrip("./") == wanted:
+                src = tar.extractfile(info)
+                assert src is not None
+                with src, open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                return
+    raise InfraError(f"bundle fetch: {name}: {url} has no member {member}")
+
+
+def fetch(kube_version: str, *, sources: Path | None = None, on_step: OnStep | None = None,
+          only: list[str] | None = None) -> dict[str, Any]:
+    from labctl.bundle.build import select
+
+    started = time.monotonic()
+    step = on_step or (lambda *_: None)
+    overrides = load_sources(sources)
+    specs = catalog.specs(kube_version)
+    chosen = select(specs, only)
+    root = bundle_dir(kube_version)
+    root.mkdir(parents=True, exist_ok=True)
+    fetched: list[str] = []
+    skipped: list[str] = []
+    not_fetched: list[str] = []
+
+    with exclusive(root):
+        remove_stale_temps(root)
+        manifest = Manifest.load(root, kube_version)
+        cache = StatCache(root)
+        work = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
+        archives: dict[str, Path] = {}
+        checksums: dict[str, str] = {}
+        try:
+            for spec in chosen:
+                dl = downloads(spec)
+                key = dl.key if dl else _optional_key(spec)
+                variables = {**DEFAULT_VARS, **overrides, "kube_version": kube_version,
+                             "version": spec.version, "version_no_v": spec.version.lstrip("v")}
+                url_t = overrides.get(f"{key}_download_url", dl.url if dl else None)
+                sum_t = overrides.get(f"{key}_checksum_url", dl.checksum_url if dl else None)
+                if url_t is None or sum_t is None:
+                    not_fetched.append(spec.name)
+                    step(spec.name, "skip", "no download for this artifact; build it locally")
+                    continue
+                url = render(url_t, variables, spec.name)
+                checksum_url = render(sum_t, {**variables, "url": url}, spec.name)
+                member = dl.member if dl else None
+                member = render(member, variables, spec.name) if member else None
+
+                if checksum_url not in checksums:
+                    with _open(checksum_url, spec.name, "checksum") as resp:
+                        checksums[checksum_url] = resp.read().decode(errors="replace")
+                want = published_sha256(checksums[checksum_url], url, spec.name, checksum_url)
+                recipe = sha256_bytes(f"fetch\0{url}\0{want}\0{member}".encode())
+                entry = manifest.artifacts.get(spec.name)
+                final = root / spec.relpath
+                if entry and entry.recipe == recipe and final.is_file() \
+                        and cache.lookup(final) == entry.sha256:
+                    skipped.append(spec.name)
+                    step(spec.name, "skip", "up to date")
+                    continue
+
+                step(spec.name, "start", url)
+                if url not in archives:
+                    blob = work / f"dl-{len(archives)}"
+                    got = _download(url, blob, spec.name)
+                    if got != want:
+                        raise InfraError(
+                            f"bundle fetch: {spec.name}: sha256 of {url} is {got}, "
+                            f"but {checksum_url} publishes {want}; nothing was installed; "
+                            f"fix: retry, or check the mirror"
+                        )
+                    archives[url] = blob
+                final.parent.mkdir(parents=True, exist_ok=True)
+                tmp = temp_name(final)
+                try:
+                    if member:
+                        _extract(archives[url], member, tmp, spec.name, url)
+                    else:
+                        shutil.copyfile(archives[url], tmp)
+                    sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
+                    size = tmp.stat().st_size
+                    publish(tmp, final, spec.mode)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                manifest.artifacts[spec.name] = Entry(
+                    name=spec.name, kind=spec.kind, version=spec.version, path=spec.relpath,
+                    sha256=sha, size=size, source=url, recipe=recipe,
+                )
+                manifest.save(root, [s.name for s in specs])
+                cache.remember(final, sha)
+                cache.save()
+                fetched.append(spec.name)
+                step(spec.name, "done", f"{size / 1e6:.1f} MB")
+        except InfraError as exc:
+            step(spec.name, "fail", str(exc))
+            raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    return {"fetched": fetched, "skipped": skipped, "not_fetched": not_fetched,
+            "seconds": round(time.monotonic() - started, 1)}

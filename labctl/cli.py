@@ -1,0 +1,522 @@
+"""The labctl command line: parse, call the library, render. Nothing else lives here.
+
+Exit codes: 0 success, 1 a drill's verdict is fail, 2 usage or input error,
+3 infrastructure error.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from labctl import __version__
+from labctl.errors import EXIT_DRILL_FAILED, EXIT_INFRA, EXIT_USAGE, LabctlError, NotAvailableError, UsageError, one_line
+from labctl.lab import Lab
+from labctl.ui import Ui
+
+EPILOG = "Exit codes: 0 success, 1 a drill's verdict is fail, 2 usage or input error, 3 infrastructure error."
+
+app = typer.Typer(
+    name="labctl",
+    help="Stand up a real Kubernetes lab, break it on purpose, watch it heal.\n\n" + EPILOG,
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+bundle_app = typer.Typer(help="The offline bundle: every binary, image and node filesystem a local cluster needs.", no_args_is_help=True, epilog=EPILOG)
+inventory_app = typer.Typer(help="Inventories from other tools.", no_args_is_help=True, epilog=EPILOG)
+app.add_typer(bundle_app, name="bundle")
+app.add_typer(inventory_app, name="inventory")
+
+LabOpt = Annotated[str, typer.Option("--lab", "-l", help="Lab name.", envvar="LABCTL_LAB")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Ansible's own output.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def make_ui(output: str = "text", verbose: bool = False, yes: bool = False) -> Ui:
+    return Ui(output=output, verbose=verbose, assume_yes=yes)
+
+
+def fail(error: LabctlError) -> None:
+    Ui().err.print(f"[bold red]error:[/] {one_line(str(error))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+def emit(ui: Ui, data: Any, text: Any = None) -> None:
+    if ui.json:
+        ui.emit_json(data)
+    elif text is not None:
+        ui.out.print(text)
+
+
+# --- lifecycle ------------------------------------------------------------
+
+
+@app.command()
+def up(
+    provider: Annotated[str | None, typer.Argument(help="local (default), aws or openstack.", show_default=False)] = None,
+    lab: LabOpt = "default",
+    config_file: Annotated[Path | None, typer.Option("--config", "-c", help="A labctl.yaml to use.")] = None,
+    controllers: Annotated[int | None, typer.Option(help="Controllers (1, or 3 for the HA topology).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker nodes.")] = None,
+    kubernetes_version: Annotated[str | None, typer.Option("--kubernetes-version", help="e.g. v1.36.3.")] = None,
+    fast_failover: Annotated[bool, typer.Option("--fast-failover", help="Classroom pace: node failures detected in 20 s, pods evicted after 30 s.")] = False,
+    provision_only: Annotated[bool, typer.Option("--provision-only", help="Stop once the machines exist and the inventory is written.")] = False,
+    region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
+    os_name: Annotated[str | None, typer.Option("--os", help="AWS: debian or flatcar.")] = None,
+    allow_from: Annotated[str | None, typer.Option("--allow-from", help="Cloud: CIDR admitted to SSH and the API (default: your address).")] = None,
+    engine: Annotated[str | None, typer.Option(help="AWS: ansible (default) or terraform.")] = None,
+    cloud: Annotated[str | None, typer.Option(help="OpenStack: cloud name from clouds.yaml.")] = None,
+    image: Annotated[str | None, typer.Option(help="OpenStack: image name.")] = None,
+    flavor: Annotated[str | None, typer.Option(help="OpenStack: flavor name.")] = None,
+    external_network: Annotated[str | None, typer.Option("--external-network", help="OpenStack: external network.")] = None,
+    offline: Annotated[bool, typer.Option(help="Cloud: push the offline bundle instead of downloading releases.")] = False,
+    yes: YesOpt = False,
+    output: OutputOpt = "text",
+    verbose: VerboseOpt = False,
+) -> None:
+    """Provision a lab, install Kubernetes, deploy nginx and the guestbook, check them."""
+    from labctl import lifecycle
+
+    try:
+        ui = make_ui(output, verbose, yes)
+        the_lab = Lab(lab)
+        overrides: dict[str, Any] = {
+            "topology.controllers": controllers,
+            "topology.workers": workers,
+            "kubernetes_version": kubernetes_version,
+            "aws.region": region,
+            "aws.os": os_name,
+            "aws.allow_from": allow_from,
+            "aws.engine": engine,
+            "openstack.cloud": cloud,
+            "openstack.image": image,
+            "openstack.flavor": flavor,
+            "openstack.external_network": external_network,
+        }
+        if allow_from and provider == "openstack":
+            overrides["openstack.allow_from"] = allow_from
+        if fast_failover:
+            overrides.update({
+                "node_failure.node_monitor_grace_period_s": 20,
+                "node_failure.not_ready_toleration_s": 30,
+                "node_failure.unreachable_toleration_s": 30,
+            })
+        config = lifecycle.resolve_config(the_lab, provider, config_file, overrides)
+        options = {"yes": yes, "provision_only": provision_only, "offline": offline}
+        summary = lifecycle.up(the_lab, config, ui, options)
+    except LabctlError as error:
+        fail(error)
+        return
+    if ui.json:
+        ui.emit_json(summary)
+    else:
+        changed = sum(summary.get("changed", {}).values())
+        ui.out.print(f"lab [bold]{lab}[/] is {summary['phase']} on {summary['provider']} in {summary['seconds']:.0f}s ({changed} changed)")
+        for name, check in (summary.get("checks") or {}).items():
+            ui.out.print(f"  [green]✓[/] {name}: {check}")
+
+
+@app.command()
+def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text", verbose: VerboseOpt = False) -> None:
+    """Remove the lab: machines, networks, processes, state (results are kept)."""
+    from labctl import lifecycle
+
+    try:
+        ui = make_ui(output, verbose, yes)
+        summary = lifecycle.down(Lab(lab), ui, {"yes": yes})
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s")
+
+
+@app.command()
+def deploy(lab: LabOpt = "default", output: OutputOpt = "text", verbose: VerboseOpt = False) -> None:
+    """(Re)deploy the apps (nginx, guestbook) and check them."""
+    from labctl import lifecycle
+
+    try:
+        ui = make_ui(output, verbose)
+        summary = lifecycle.deploy(Lab(lab), ui)
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"apps deployed on lab [bold]{lab}[/] ({summary['changed']} changed)")
+
+
+@app.command()
+def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
+    """Nodes and apps of a lab (works from the lab's state when the cluster is down)."""
+    from labctl import status as status_mod
+
+    try:
+        ui = make_ui(output)
+        data = status_mod.collect(Lab(lab))
+    except LabctlError as error:
+        fail(error)
+        return
+    if ui.json:
+        ui.emit_json(data)
+        return
+    api = "[green]reachable[/]" if data["api_reachable"] else "[red]unreachable[/]"
+    ui.out.print(f"lab [bold]{data['lab']}[/] · {data['provider']} · {data['phase']} · Kubernetes {data['kubernetes_version']} · API {api}")
+    nodes = Table("node", "role", "ip", "ready", "kubelet")
+    for node in data["nodes"]:
+        nodes.add_row(node["name"], node["role"], node["ip"], "[green]yes[/]" if node["ready"] else "[red]no[/]", node["kubelet_version"])
+    ui.out.print(nodes)
+    apps = Table("app", "desired", "available")
+    for item in data["apps"]:
+        ok = item["available"] >= item["desired"] > 0
+        apps.add_row(item["name"], str(item["desired"]), f"[{'green' if ok else 'red'}]{item['available']}[/]")
+    ui.out.print(apps)
+
+
+# --- drills -----------------------------------------------------------------
+
+
+@app.command()
+def drill(
+    names: Annotated[list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False)] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the drills.")] = False,
+    lab: LabOpt = "default",
+    output: OutputOpt = "text",
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run failure drills: inject, observe, restore, verify, with an availability probe."""
+    from labctl import drills
+
+    try:
+        ui = make_ui(output, verbose)
+        if list_:
+            catalog = [{"id": d.id, "seeds": list(d.seeds), "description": d.description} for d in drills.CATALOG]
+            if ui.json:
+                ui.emit_json(catalog)
+            else:
+                table = Table("id", "seeds", "description")
+                for entry in catalog:
+                    table.add_row(entry["id"], ",".join(entry["seeds"]), entry["description"])
+                ui.out.print(table)
+            return
+        selected = drills.resolve(names or [])
+        the_lab = Lab(lab).require()
+        try:
+            from labctl import drill_runner
+        except ModuleNotFoundError:
+            raise NotAvailableError("running drills") from None
+        outcomes = drill_runner.run_drills(the_lab, [d.id for d in selected], ui)
+    except LabctlError as error:
+        fail(error)
+        return
+    if ui.json:
+        ui.emit_json(outcomes[0] if len(outcomes) == 1 else outcomes)
+    else:
+        from labctl.report.text import render_results
+
+        render_results(ui.out, outcomes)
+    if any(o["verdict"] != "pass" for o in outcomes):
+        raise typer.Exit(EXIT_DRILL_FAILED if all(o["verdict"] in ("pass", "fail") for o in outcomes) else EXIT_INFRA)
+
+
+@app.command()
+def recover(lab: LabOpt = "default", output: OutputOpt = "text", verbose: VerboseOpt = False) -> None:
+    """Undo any fault a crashed or killed drill left in place (from the undo journal)."""
+    try:
+        ui = make_ui(output, verbose)
+        the_lab = Lab(lab).require()
+        try:
+            from labctl import recovery
+        except ModuleNotFoundError:
+            raise NotAvailableError("recover") from None
+        summary = recovery.recover(the_lab, ui)
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"recovered {len(summary['undone'])} fault(s); cluster healthy: {summary['healthy']}")
+
+
+@app.command()
+def results(
+    result_id: Annotated[str | None, typer.Argument(help="Show one result by id.", show_default=False)] = None,
+    lab: LabOpt = "default",
+    output: OutputOpt = "text",
+) -> None:
+    """List stored drill results, or show one."""
+    from labctl import results as results_mod
+
+    try:
+        ui = make_ui(output)
+        the_lab = Lab(lab)
+        if result_id:
+            one = results_mod.load_one(the_lab.results_dir, result_id)
+            if ui.json:
+                ui.emit_json(one)
+            else:
+                from labctl.report.text import render_results
+
+                render_results(ui.out, [one])
+            return
+        found = results_mod.load_all(the_lab.results_dir)
+    except LabctlError as error:
+        fail(error)
+        return
+    if ui.json:
+        ui.emit_json([{k: r.get(k) for k in ("id", "drill", "verdict", "started", "duration_s")} for r in found])
+        return
+    table = Table("id", "drill", "verdict", "started", "seconds")
+    for r in found:
+        colour = {"pass": "green", "fail": "red"}.get(r.get("verdict", ""), "yellow")
+        table.add_row(r["id"], r["drill"], f"[{colour}]{r['verdict']}[/]", r["started"], f"{r.get('duration_s', 0):.0f}")
+    ui.out.print(table if found else f"no results for lab {lab} yet: run `labctl drill NAME`")
+
+
+@app.command()
+def report(
+    lab: LabOpt = "default",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for report.html and junit.xml (default: the lab's results).")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Only these result ids (repeatable).")] = None,
+    output: OutputOpt = "text",
+) -> None:
+    """Write JUnit XML and a self-contained HTML report of the lab's drill results."""
+    from labctl import results as results_mod
+
+    try:
+        ui = make_ui(output)
+        the_lab = Lab(lab)
+        found = results_mod.load_all(the_lab.results_dir)
+        if ids:
+            found = [r for r in found if any(r["id"].startswith(i) for i in ids)]
+        if not found:
+            raise UsageError(f"no drill results for lab {lab}: run `labctl drill NAME` first")
+        try:
+            from labctl.report import write_reports
+        except ImportError:
+            raise NotAvailableError("reports") from None
+        target = out_dir or the_lab.results_dir
+        paths = write_reports(found, target)
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, {k: str(v) for k, v in paths.items()}, "\n".join(f"{k}: {v}" for k, v in paths.items()))
+
+
+# --- access -------------------------------------------------------------------
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def kubectl(ctx: typer.Context, lab: LabOpt = "default") -> None:
+    """Run kubectl against the lab (all further arguments go to kubectl)."""
+    from labctl import access
+
+    try:
+        code = access.kubectl(Lab(lab).require(), list(ctx.args))
+    except LabctlError as error:
+        fail(error)
+        return
+    raise typer.Exit(code)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ssh(ctx: typer.Context, node: Annotated[str, typer.Argument(help="Node name, e.g. worker-1.")], lab: LabOpt = "default") -> None:
+    """Open a shell on a node (or run the further arguments there)."""
+    from labctl import access
+
+    try:
+        code = access.ssh(Lab(lab).require(), node, list(ctx.args))
+    except LabctlError as error:
+        fail(error)
+        return
+    raise typer.Exit(code)
+
+
+@app.command()
+def env(lab: LabOpt = "default") -> None:
+    """Print `export KUBECONFIG=…` (and PATH to the lab's kubectl): eval "$(labctl env)"."""
+    from labctl import access
+
+    try:
+        lines = access.env_lines(Lab(lab).require())
+    except LabctlError as error:
+        fail(error)
+        return
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+def doctor(output: OutputOpt = "text", provider: Annotated[str, typer.Option(help="Check for this provider.")] = "local") -> None:
+    """Check this host can run a lab: root, systemd-nspawn, kernel features, disk, memory, tools."""
+    from labctl import doctor as doctor_mod
+
+    try:
+        ui = make_ui(output)
+        checks = doctor_mod.run_checks(provider)
+    except LabctlError as error:
+        fail(error)
+        return
+    if ui.json:
+        ui.emit_json(checks)
+    else:
+        table = Table("check", "ok", "detail / fix")
+        for c in checks:
+            table.add_row(c["name"], "[green]yes[/]" if c["ok"] else "[red]no[/]", c["detail"] if c["ok"] else f"{c['detail']} — fix: {c['fix']}")
+        ui.out.print(table)
+    if not all(c["ok"] for c in checks):
+        raise typer.Exit(EXIT_INFRA)
+
+
+# --- bundle ---------------------------------------------------------------------
+
+VersionOpt = Annotated[str | None, typer.Option("--kubernetes-version", help="Bundle for this Kubernetes version (default: the default version).")]
+
+
+def _bundle_version(version: str | None) -> str:
+    from labctl.config import DEFAULT_KUBERNETES_VERSION, parse_config
+
+    return parse_config({"kubernetes_version": version or DEFAULT_KUBERNETES_VERSION}, "flags").kubernetes_version
+
+
+def _bundle_module() -> Any:
+    try:
+        import labctl.bundle as bundle
+    except ModuleNotFoundError:
+        raise NotAvailableError("the offline bundle") from None
+    return bundle
+
+
+def _step_printer(ui: Ui) -> Any:
+    def on_step(name: str, state: str, detail: str) -> None:
+        mark = {"done": "[green]✓[/]", "skip": "[dim]=[/]", "fail": "[red]✗[/]", "start": "[cyan]…[/]"}.get(state, state)
+        ui.info(f"{mark} {name} {detail}".rstrip())
+
+    return on_step
+
+
+@bundle_app.command("build")
+def bundle_build(
+    kubernetes_version: VersionOpt = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Build only these artifacts.")] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even what is up to date.")] = False,
+    output: OutputOpt = "text",
+) -> None:
+    """Build the bundle from the registries (incremental: nothing changed, nothing rebuilt)."""
+    try:
+        ui = make_ui(output)
+        summary = _bundle_module().build(_bundle_version(kubernetes_version), only=only, on_step=_step_printer(ui), force=force)
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"bundle built: {len(summary['built'])} built, {len(summary['skipped'])} up to date, {summary['seconds']:.0f}s")
+
+
+@bundle_app.command("fetch")
+def bundle_fetch(
+    kubernetes_version: VersionOpt = None,
+    sources: Annotated[Path | None, typer.Option(help="YAML of per-artifact download URLs (kubespray-style offline variables).")] = None,
+    output: OutputOpt = "text",
+) -> None:
+    """Fill the bundle from official release downloads (machines with internet)."""
+    try:
+        ui = make_ui(output)
+        summary = _bundle_module().fetch(_bundle_version(kubernetes_version), sources=sources, on_step=_step_printer(ui))
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"bundle fetched: {json.dumps(summary)}")
+
+
+@bundle_app.command("status")
+def bundle_status(kubernetes_version: VersionOpt = None, output: OutputOpt = "text") -> None:
+    """Where the bundle is and which artifacts are present."""
+    try:
+        ui = make_ui(output)
+        data = _bundle_module().status(_bundle_version(kubernetes_version))
+    except LabctlError as error:
+        fail(error)
+        return
+    if ui.json:
+        ui.emit_json(data)
+        return
+    ui.out.print(f"bundle {data['path']} (Kubernetes {data['kubernetes_version']})")
+    table = Table("artifact", "version", "present", "sha256")
+    for c in data["components"]:
+        table.add_row(c["name"], c.get("version", ""), "[green]yes[/]" if c["present"] else "[red]no[/]", (c.get("sha256") or "")[:16])
+    ui.out.print(table)
+
+
+@bundle_app.command("verify")
+def bundle_verify(kubernetes_version: VersionOpt = None, output: OutputOpt = "text") -> None:
+    """Re-hash every artifact; name any that differs from the manifest."""
+    try:
+        ui = make_ui(output)
+        bad = _bundle_module().verify(_bundle_version(kubernetes_version))
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, {"ok": not bad, "mismatched": bad}, "bundle verified: all artifacts match" if not bad else f"[red]mismatch:[/] {', '.join(bad)}")
+    if bad:
+        raise typer.Exit(EXIT_INFRA)
+
+
+@inventory_app.command("from-terraform")
+def inventory_from_terraform(
+    output_file: Annotated[Path, typer.Argument(help="Saved `terraform output -json`.")],
+    lab: LabOpt = "default",
+    write: Annotated[bool, typer.Option(help="Write it as the lab's inventory.")] = False,
+) -> None:
+    """Turn `terraform output -json` (terraform/aws or terraform/openstack) into labctl's inventory."""
+    try:
+        try:
+            from labctl.providers import terraform
+        except ModuleNotFoundError:
+            raise NotAvailableError("terraform inventories") from None
+        inventory = terraform.inventory_from_output_file(output_file, lab)
+        if write:
+            the_lab = Lab(lab)
+            the_lab.create()
+            inventory.write(the_lab.inventory_path)
+    except LabctlError as error:
+        fail(error)
+        return
+    import yaml
+
+    sys.stdout.write(yaml.safe_dump(inventory.to_ansible(), sort_keys=False))
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"labctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """labctl"""
+
+
+def main() -> None:
+    # Click reports usage errors with exit 2 already; anything uncaught is an infrastructure error.
+    try:
+        app()
+    except LabctlError as error:  # pragma: no cover - commands catch their own
+        Ui().err.print(f"error: {one_line(str(error))}")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        Ui().err.print("interrupted: if a drill was running, run `labctl recover` to undo its fault")
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - never show a traceback to users
+        if os.environ.get("LABCTL_DEBUG"):
+            raise
+        Ui().err.print(f"error: internal error: {error.__class__.__name__}: {error} (LABCTL_DEBUG=1 shows the traceback)")
+        sys.exit(EXIT_INFRA)
+
+
+_ = EXIT_USAGE

@@ -1,0 +1,175 @@
+"""Cluster states a wait can poll for, each a (probe, predicate) pair.
+
+Probes return small JSON-able observations (what a report shows as
+"observed"); predicates judge them against what the caller expects.
+"""
+
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from labctl.errors import UsageError
+
+Probe = Callable[[], Any]
+Predicate = Callable[[Any], bool]
+
+
+def _clients(kubeconfig: str, timeout: float) -> Any:
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config(config_file=kubeconfig)
+    api_client.configuration.retries = False
+    return client, api_client, timeout
+
+
+def api_probe(kubeconfig: str, timeout: float = 3.0) -> Probe:
+    def probe() -> Any:
+        client, api_client, t = _clients(kubeconfig, timeout)
+        version = client.VersionApi(api_client).get_code(_request_timeout=t)
+        return {"reachable": True, "version": version.git_version}
+
+    return probe
+
+
+def nodes_probe(kubeconfig: str, names: list[str] | None, timeout: float = 3.0) -> Probe:
+    def probe() -> Any:
+        client, api_client, t = _clients(kubeconfig, timeout)
+        found = {}
+        for item in client.CoreV1Api(api_client).list_node(_request_timeout=t).items:
+            if names and item.metadata.name not in names:
+                continue
+            conditions = {c.type: c.status for c in (item.status.conditions or [])}
+            found[item.metadata.name] = {
+                "ready": conditions.get("Ready") == "True",
+                "ready_status": conditions.get("Ready", "Unknown"),
+                "schedulable": not item.spec.unschedulable,
+                "kubelet_version": item.status.node_info.kubelet_version if item.status.node_info else "",
+            }
+        return found
+
+    return probe
+
+
+def deployment_probe(kubeconfig: str, name: str, namespace: str, timeout: float = 3.0) -> Probe:
+    def probe() -> Any:
+        client, api_client, t = _clients(kubeconfig, timeout)
+        d = client.AppsV1Api(api_client).read_namespaced_deployment(name, namespace, _request_timeout=t)
+        return {
+            "desired": d.spec.replicas or 0,
+            "available": d.status.available_replicas or 0,
+            "ready": d.status.ready_replicas or 0,
+            "updated": d.status.updated_replicas or 0,
+            "observed_generation_current": (d.status.observed_generation or 0) >= (d.metadata.generation or 0),
+        }
+
+    return probe
+
+
+def pods_probe(kubeconfig: str, selector: str, namespace: str, timeout: float = 3.0) -> Probe:
+    def probe() -> Any:
+        client, api_client, t = _clients(kubeconfig, timeout)
+        items = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector, _request_timeout=t).items
+        pods = []
+        for p in items:
+            ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+            pods.append({
+                "name": p.metadata.name,
+                "phase": p.status.phase,
+                "node": p.spec.node_name or "",
+                "ready": ready,
+                "terminating": p.metadata.deletion_timestamp is not None,
+            })
+        phases: dict[str, int] = {}
+        for p in pods:
+            if not p["terminating"]:
+                phases[p["phase"]] = phases.get(p["phase"], 0) + 1
+        return {
+            "total": sum(1 for p in pods if not p["terminating"]),
+            "ready": sum(1 for p in pods if p["ready"] and not p["terminating"]),
+            "phases": phases,
+            "unscheduled": sum(1 for p in pods if not p["node"] and not p["terminating"]),
+            "pods": pods,
+        }
+
+    return probe
+
+
+def http_probe(url: str, timeout: float = 2.0, ca_file: str | None = None) -> Probe:
+    context = ssl.create_default_context(cafile=ca_file) if url.startswith("https") else None
+
+    def probe() -> Any:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310 - lab URLs
+                body = response.read(4096).decode(errors="replace")
+                return {"status": response.status, "body": body[:200]}
+        except urllib.error.HTTPError as error:
+            return {"status": error.code, "body": ""}
+
+    return probe
+
+
+def _compare(observed: Any, expect: dict[str, Any]) -> bool:
+    """Every key of EXPECT must match: plain equality, or *_at_least / *_at_most / *_contains."""
+    for key, want in expect.items():
+        if key.endswith("_at_least"):
+            if not _get(observed, key.removesuffix("_at_least")) >= want:
+                return False
+        elif key.endswith("_at_most"):
+            if not _get(observed, key.removesuffix("_at_most")) <= want:
+                return False
+        elif key.endswith("_contains"):
+            if str(want) not in str(_get(observed, key.removesuffix("_contains"))):
+                return False
+        elif _get(observed, key) != want:
+            return False
+    return True
+
+
+def _get(observed: Any, dotted: str) -> Any:
+    node = observed
+    for part in dotted.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
+    """Turn a condition name and its parameters into a probe and a predicate."""
+    expect: dict[str, Any] = dict(params.get("expect") or {})
+    kubeconfig = str(params.get("kubeconfig") or "")
+    if condition != "http" and not Path(kubeconfig).exists():
+        raise UsageError(f"kubeconfig {kubeconfig!r} not found")
+    if condition == "api":
+        reachable = expect.get("reachable", True)
+        probe = api_probe(kubeconfig)
+        return probe, (lambda o: bool(o.get("reachable")) == reachable and ("error" not in o) == reachable)
+    if condition == "nodes":
+        names = params.get("names") or None
+        probe = nodes_probe(kubeconfig, names)
+
+        def nodes_ok(observed: Any) -> bool:
+            if "error" in observed:
+                return False
+            if names and set(names) - set(observed):
+                return False
+            count = params.get("count")
+            if count is not None and len(observed) != int(count):
+                return False
+            return all(_compare(v, expect) for v in observed.values())
+
+        return probe, nodes_ok
+    if condition == "deployment":
+        probe = deployment_probe(kubeconfig, str(params["name"]), str(params.get("namespace") or "default"))
+        if not expect:
+            return probe, (lambda o: "error" not in o and o["available"] >= o["desired"] > 0 and o["updated"] >= o["desired"])
+        return probe, (lambda o: "error" not in o and _compare(o, expect))
+    if condition == "pods":
+        probe = pods_probe(kubeconfig, str(params.get("selector") or ""), str(params.get("namespace") or "default"))
+        return probe, (lambda o: "error" not in o and _compare(o, expect))
+    if condition == "http":
+        probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"))
+        want = expect or {"status": 200}
+        return probe, (lambda o: "error" not in o and _compare(o, want))
+    raise UsageError(f"unknown wait condition '{condition}': use api, nodes, deployment, pods or http")

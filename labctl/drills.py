@@ -1,0 +1,73 @@
+"""The drill catalog: one entry per drill of ../shared/notes/drills.md.
+
+Each drill is implemented by the role `drill_<id with _>`; this table holds
+what the CLI and reports need to know about it without running Ansible.
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from labctl.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Drill:
+    id: str
+    seeds: tuple[str, ...]
+    description: str
+    # The catalog demands the apps stay up for the whole drill: an outage fails it.
+    apps_must_stay_up: bool = False
+    # Needs the HA topology (3 controllers, load balancer).
+    needs_ha: bool = False
+    # Touches the cluster so deeply that it runs last in `drill all`.
+    disruptive: bool = False
+
+    @property
+    def role(self) -> str:
+        return "drill_" + self.id.replace("-", "_")
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seeds"] = list(self.seeds)
+        return data
+
+
+# Seeds are named by their number in ../shared/seeds/ (000_…, 001_…).
+CATALOG: tuple[Drill, ...] = (
+    Drill("pki-check", ("004",), "Check that every component certificate is signed by the cluster CA, with sane SANs and expiry, that the admin certificate authenticates and anonymous access is refused."),
+    Drill("pod-kill", ("001", "002"), "Delete one app pod; the ReplicaSet creates a replacement and the app never goes down.", apps_must_stay_up=True),
+    Drill("apiserver-kill", ("000", "001", "002", "004"), "SIGKILL the API server process; its supervisor restarts it by itself and the apps stay up.", apps_must_stay_up=True),
+    Drill("apiserver-down", ("003",), "Stop the API server service: kubectl is refused while nginx keeps serving on its NodePort; start it again.", apps_must_stay_up=True),
+    Drill("scheduler-down", ("003", "004"), "Stop the scheduler and scale nginx 3→6: new pods stay Pending until the scheduler is back."),
+    Drill("controller-manager-down", ("003", "004"), "Stop the controller manager: scaling down and deleting pods are not reconciled until it is back."),
+    Drill("worker-drain", ("003", "004"), "Drain one worker: its pods are evicted and run elsewhere, the app stays up; uncordon does not move them back.", apps_must_stay_up=True),
+    Drill("worker-failure", ("003", "004"), "Stop the kubelet on one worker: the node goes NotReady, its pods are evicted after the toleration and replaced elsewhere.", apps_must_stay_up=True),
+    Drill("node-partition", ("000", "001", "002"), "Cut one worker off the API server and stop its runtime and kubelet; after restore it is Ready again almost at once.", apps_must_stay_up=True),
+    Drill("etcd-outage", ("004",), "Stop etcd: the API returns errors while cluster DNS still resolves and the apps still serve.", apps_must_stay_up=True),
+    Drill("etcd-backup-restore", ("003", "004"), "Snapshot etcd, change the cluster (delete nginx, label and delete), restore the snapshot: the state is that of the backup.", disruptive=True),
+    Drill("kubelet-version", ("004",), "Replace one worker's kubelet with the older minor version: the node reports it; put the original back."),
+    Drill("scale-up", ("004",), "Add one worker: it joins by its bootstrap data, becomes Ready and takes workloads."),
+    Drill("apiserver-ha", ("000", "001", "002"), "In the HA topology kill one of three API servers: clients through the load balancer see no error.", apps_must_stay_up=True, needs_ha=True),
+)
+
+BY_ID = {drill.id: drill for drill in CATALOG}
+
+# `drill all` order: checks first, gentle before disruptive, restores last.
+SUITE_ORDER = tuple(d.id for d in CATALOG)
+
+
+def get(drill_id: str) -> Drill:
+    try:
+        return BY_ID[drill_id]
+    except KeyError:
+        valid = ", ".join(BY_ID)
+        raise UsageError(f"unknown drill '{drill_id}': valid drills are {valid}, or 'all'") from None
+
+
+def resolve(names: list[str]) -> list[Drill]:
+    """Expand `all` and validate names, keeping the order given."""
+    if not names:
+        raise UsageError("name a drill to run (see `labctl drill --list`), or 'all'")
+    if "all" in names:
+        return [BY_ID[i] for i in SUITE_ORDER]
+    return [get(name) for name in names]

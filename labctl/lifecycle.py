@@ -1,0 +1,131 @@
+"""`up`, `deploy` and `down`: providers make machines, playbooks make the cluster and apps."""
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from labctl.bundle.versions import IMAGES
+from labctl.config import LabConfig, apply_overrides, load_config
+from labctl.errors import InfraError, UsageError
+from labctl.inventory import Inventory, load_inventory
+from labctl.lab import Lab
+from labctl.providers import ProviderContext, get_provider
+from labctl.runner import RunResult, run_playbook
+from labctl.ui import Ui
+
+
+def resolve_config(lab: Lab, provider: str | None, config_file: Path | None, overrides: dict[str, Any]) -> LabConfig:
+    """labctl.yaml given > the lab's saved one > defaults; then flags; then the provider."""
+    if config_file is not None:
+        if not config_file.exists():
+            raise UsageError(f"config file {config_file} does not exist: pass an existing labctl.yaml")
+        config = load_config(config_file)
+    else:
+        config = lab.load_config()
+    saved_provider = lab.read_state().get("provider")
+    if provider and saved_provider and provider != saved_provider:
+        raise UsageError(
+            f"lab {lab.name} already runs on {saved_provider}: `labctl down --lab {lab.name}` first, or use another --lab"
+        )
+    merged = dict(overrides)
+    merged["provider"] = provider or saved_provider or config.provider
+    return apply_overrides(config, merged)
+
+
+def cluster_vars(lab: Lab, config: LabConfig) -> dict[str, Any]:
+    """Extra vars every cluster playbook gets: the config, flattened for roles."""
+    return {
+        "lab_dir": str(lab.dir),
+        "lab_pki_dir": str(lab.pki_dir),
+        "lab_kubeconfig": str(lab.kubeconfig_path),
+        "kube_version": config.kubernetes_version,
+        "pod_cidr": config.network.pod_cidr,
+        "service_cidr": config.network.service_cidr,
+        "cluster_dns": config.network.cluster_dns,
+        "node_monitor_grace_period_s": config.node_failure.node_monitor_grace_period_s,
+        "not_ready_toleration_s": config.node_failure.not_ready_toleration_s,
+        "unreachable_toleration_s": config.node_failure.unreachable_toleration_s,
+        "apps": config.apps.model_dump(),
+        "images": dict(IMAGES),
+    }
+
+
+def run_step(lab: Lab, ui: Ui, playbook: str, title: str, extravars: dict[str, Any], limit: str | None = None) -> RunResult:
+    with ui.playbook(title) as progress:
+        result = run_playbook(
+            playbook,
+            logs_dir=lab.logs_dir,
+            inventory=lab.inventory_path,
+            extravars=extravars,
+            sink=progress,
+            verbose=ui.verbose,
+            limit=limit,
+        )
+    if not result.succeeded:
+        detail = result.failures[0].line() if result.failures else f"ansible exited {result.rc} ({result.status})"
+        raise InfraError(
+            f"{title} failed: {detail} — logs in {result.artifacts_dir}; fix and re-run `labctl up`, or `labctl down`"
+        )
+    ui.info(f"[green]✓[/] {title} ({result.seconds:.0f}s, {result.total_changed} changed)")
+    return result
+
+
+def up(lab: Lab, config: LabConfig, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
+    provider = get_provider(config.provider)
+    started = time.monotonic()
+    with lab.lock("up"):
+        lab.create()
+        lab.save_config(config)
+        # Recorded before any machine exists, so `down` can always find what to remove.
+        lab.update_state(provider=config.provider, phase="provisioning", kubernetes_version=config.kubernetes_version)
+        ctx = ProviderContext(lab=lab, config=config, ui=ui, options=options, verbose=ui.verbose)
+        inventory = provider.provision(ctx)
+        lab.update_state(phase="provisioned", nodes=[n.name for n in inventory.nodes])
+        summary: dict[str, Any] = {"lab": lab.name, "provider": config.provider, "changed": {}}
+        if options.get("provision_only"):
+            summary["phase"] = "provisioned"
+            summary["seconds"] = round(time.monotonic() - started, 1)
+            return summary
+        extravars = cluster_vars(lab, config)
+        cluster = run_step(lab, ui, "cluster.yml", "install Kubernetes", extravars)
+        lab.update_state(phase="cluster")
+        apps = run_step(lab, ui, "apps.yml", "deploy and check apps", extravars)
+        summary["changed"] = {"cluster": cluster.total_changed, "apps": apps.total_changed}
+        summary["checks"] = apps.stats.get("checks", {})
+        summary["phase"] = "ready"
+        summary["seconds"] = round(time.monotonic() - started, 1)
+        lab.update_state(phase="ready", last_up=summary)
+    return summary
+
+
+def deploy(lab: Lab, ui: Ui) -> dict[str, Any]:
+    lab.require()
+    config = lab.load_config()
+    with lab.lock("deploy"):
+        load_inventory(lab.inventory_path)
+        result = run_step(lab, ui, "apps.yml", "deploy and check apps", cluster_vars(lab, config))
+    return {"lab": lab.name, "changed": result.total_changed, "checks": result.stats.get("checks", {})}
+
+
+def down(lab: Lab, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
+    lab.require()
+    config = lab.load_config()
+    state = lab.read_state()
+    provider = get_provider(state.get("provider") or config.provider)
+    started = time.monotonic()
+    with lab.lock("down"):
+        ctx = ProviderContext(lab=lab, config=config, ui=ui, options=options, verbose=ui.verbose)
+        provider.destroy(ctx)
+        lab.update_state(phase="down")
+        lab.lock_path.unlink(missing_ok=True)
+    if not options.get("keep_state", False):
+        shutil.rmtree(lab.dir, ignore_errors=True)
+    return {"lab": lab.name, "removed": True, "seconds": round(time.monotonic() - started, 1)}
+
+
+def current_inventory(lab: Lab) -> Inventory | None:
+    try:
+        return load_inventory(lab.inventory_path)
+    except UsageError:
+        return None

@@ -1,0 +1,98 @@
+"""The host side of a local lab's network: one Linux bridge and its iptables rules.
+
+Everything created here carries the lab's name (bridge name, rule comments) so
+`down` removes exactly what `up` made and nothing else.
+"""
+
+import ipaddress
+import json
+import subprocess
+from dataclasses import dataclass
+
+from labctl.errors import InfraError, UsageError
+
+
+def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise InfraError(f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()}")
+    return done
+
+
+def bridge_name(lab: str, configured: str = "") -> str:
+    # Interface names are limited to 15 characters.
+    return configured or f"lc-{lab}"[:15]
+
+
+@dataclass(frozen=True)
+class LabNetwork:
+    lab: str
+    bridge: str
+    subnet: ipaddress.IPv4Network
+
+    @property
+    def gateway(self) -> ipaddress.IPv4Address:
+        return self.subnet.network_address + 1
+
+    def address(self, index: int) -> str:
+        """Node addresses start at .10 so the low range stays free for the host side."""
+        return str(self.subnet.network_address + 10 + index)
+
+    @property
+    def comment(self) -> str:
+        return f"labctl:{self.lab}"
+
+
+def _host_networks(exclude_dev: str) -> list[tuple[str, ipaddress.IPv4Network]]:
+    data = json.loads(run(["ip", "-j", "-4", "addr", "show"]).stdout or "[]")
+    found = []
+    for link in data:
+        if link.get("ifname") == exclude_dev:
+            continue
+        for info in link.get("addr_info", []):
+            found.append((link["ifname"], ipaddress.ip_network(f"{info['local']}/{info['prefixlen']}", strict=False)))
+    routes = json.loads(run(["ip", "-j", "-4", "route", "show"]).stdout or "[]")
+    for route in routes:
+        dst = route.get("dst")
+        if dst and dst != "default" and route.get("dev") != exclude_dev:
+            found.append((route.get("dev", "?"), ipaddress.ip_network(dst, strict=False)))
+    return found
+
+
+def check_subnet_free(net: LabNetwork) -> None:
+    for dev, other in _host_networks(net.bridge):
+        if other.overlaps(net.subnet):
+            raise UsageError(
+                f"address range {net.subnet} is already in use on this host ({dev}: {other}): "
+                "set local.subnet in labctl.yaml to a free private range"
+            )
+
+
+def bridge_exists(name: str) -> bool:
+    return run(["ip", "link", "show", name], check=False).returncode == 0
+
+
+def ensure_bridge(net: LabNetwork) -> None:
+    if not bridge_exists(net.bridge):
+        run(["ip", "link", "add", net.bridge, "type", "bridge"])
+    cidr = f"{net.gateway}/{net.subnet.prefixlen}"
+    addrs = run(["ip", "-4", "-o", "addr", "show", "dev", net.bridge]).stdout
+    if cidr not in addrs:
+        run(["ip", "addr", "add", cidr, "dev", net.bridge])
+    run(["ip", "link", "set", net.bridge, "up"])
+    # Bridged node-to-node traffic passes the host's FORWARD chain (bridge netfilter).
+    rule = ["FORWARD", "-i", net.bridge, "-o", net.bridge, "-m", "comment", "--comment", net.comment, "-j", "ACCEPT"]
+    if run(["iptables", "-C", *rule], check=False).returncode != 0:
+        run(["iptables", "-I", *rule])
+
+
+def remove_bridge(net: LabNetwork) -> None:
+    # Delete every rule carrying the lab's comment, whatever chain it is in.
+    listing = run(["iptables", "-S"], check=False).stdout.splitlines()
+    for line in listing:
+        if f'"{net.comment}"' in line or f" {net.comment} " in f"{line} ":
+            parts = line.split()
+            if parts and parts[0] == "-A":
+                run(["iptables", "-D", *[p.strip('"') for p in parts[1:]]], check=False)
+    if bridge_exists(net.bridge):
+        run(["ip", "link", "del", net.bridge], check=False)

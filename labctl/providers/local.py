@@ -1,0 +1,193 @@
+"""The local provider: real nodes on this host as systemd-nspawn containers on a bridge.
+
+No Docker, no VMs, offline: the node root filesystem and every binary come from
+the offline bundle. Ansible then reaches the nodes over SSH exactly as it
+reaches cloud machines, so every role is shared with the cloud providers.
+"""
+
+import ipaddress
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from labctl.errors import InfraError, UsageError
+from labctl.inventory import Inventory, Node, load_inventory
+from labctl.lab import Lab
+from labctl.paths import cache_home
+from labctl.providers import ProviderContext
+from labctl.providers import hostnet, nspawn
+
+BUNDLE_MOUNT = "/opt/labctl/bundle"
+
+
+def ensure_ssh_key(lab: Lab) -> str:
+    """The lab's key pair (private key 0600); returns the public key."""
+    key = lab.ssh_key_path
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"labctl-{lab.name}", "-f", str(key)],
+            check=True, capture_output=True,
+        )
+    os.chmod(key, 0o600)
+    return Path(f"{key}.pub").read_text()
+
+
+def bundle_root(kube_version: str) -> Path:
+    from labctl.bundle import bundle_dir, status
+
+    report = status(kube_version)
+    missing = [c["name"] for c in report["components"] if not c["present"]]
+    if missing:
+        raise InfraError(
+            f"the offline bundle for {kube_version} is incomplete (missing: {', '.join(missing[:6])}): run `labctl bundle build`"
+        )
+    return bundle_dir(kube_version)
+
+
+def shared_rootfs(kube_version: str, bundle: Path) -> Path:
+    """Unpack the bundle's node root filesystem once; every node overlays it read-only."""
+    from labctl.bundle import status
+
+    archive = bundle / "rootfs" / "node-rootfs.tar.zst"
+    components = status(kube_version)["components"]
+    digest = next((c["sha256"] for c in components if c["name"] == "node-rootfs"), None) or "unknown"
+    target = cache_home() / "rootfs" / digest[:16]
+    if (target / "etc" / "os-release").exists():
+        return target
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    done = subprocess.run(["tar", "--zstd", "-xpf", str(archive), "-C", str(tmp), "--numeric-owner"], capture_output=True, text=True)
+    if done.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InfraError(f"could not unpack {archive}: {done.stderr.strip()} (run `labctl bundle verify`)")
+    os.replace(tmp, target)
+    return target
+
+
+class LocalProvider:
+    name = "local"
+
+    # --- layout ------------------------------------------------------------
+    def network(self, ctx: ProviderContext) -> hostnet.LabNetwork:
+        cfg = ctx.config.local
+        return hostnet.LabNetwork(
+            lab=ctx.lab.name,
+            bridge=hostnet.bridge_name(ctx.lab.name, cfg.bridge),
+            subnet=ipaddress.IPv4Network(cfg.subnet),
+        )
+
+    def planned_nodes(self, ctx: ProviderContext, extra_workers: int = 0) -> list[Node]:
+        topo = ctx.config.topology
+        net = self.network(ctx)
+        nodes: list[Node] = []
+        index = 0
+        for i in range(1, topo.controllers + 1):
+            ip = net.address(index)
+            nodes.append(Node(f"controller-{i}", "controller", ip, ip))
+            index += 1
+        for i in range(1, topo.workers + extra_workers + 1):
+            ip = net.address(index)
+            nodes.append(Node(f"worker-{i}", "worker", ip, ip))
+            index += 1
+        if topo.controllers > 1:
+            ip = str(net.subnet.broadcast_address - 1)
+            nodes.append(Node("api-lb", "api_lb", ip, ip))
+        return nodes
+
+    def spec(self, ctx: ProviderContext, node: Node) -> nspawn.NodeSpec:
+        net = self.network(ctx)
+        return nspawn.NodeSpec(
+            lab=ctx.lab.name,
+            name=node.name,
+            ip=node.node_ip,
+            prefixlen=net.subnet.prefixlen,
+            gateway=str(net.gateway),
+            bridge=net.bridge,
+            base=ctx.lab.dir / "nodes" / node.name,
+        )
+
+    # --- preflight ------------------------------------------------------------
+    def preflight(self, ctx: ProviderContext) -> None:
+        from labctl.doctor import failed_checks
+
+        problems = failed_checks("local")
+        if problems:
+            first = problems[0]
+            raise InfraError(f"host check '{first['name']}' failed: {first['detail']} — fix: {first['fix']}")
+
+    # --- Provider protocol ----------------------------------------------------
+    def provision(self, ctx: ProviderContext, extra_workers: int = 0) -> Inventory:
+        self.preflight(ctx)
+        net = self.network(ctx)
+        hostnet.check_subnet_free(net)
+        bundle = bundle_root(ctx.config.kubernetes_version)
+        lower = shared_rootfs(ctx.config.kubernetes_version, bundle)
+        public_key = ensure_ssh_key(ctx.lab)
+        nodes = self.planned_nodes(ctx, extra_workers)
+        # The lab's state records the bridge before it exists: `down` must find it after any crash.
+        ctx.lab.update_state(local={"bridge": net.bridge, "subnet": str(net.subnet), "nodes": [n.name for n in nodes]})
+        hostnet.ensure_bridge(net)
+        hosts = {n.name: n.node_ip for n in nodes}
+        specs = [self.spec(ctx, n) for n in nodes]
+        with ctx.ui.status(f"booting {len(specs)} nodes on {net.bridge} ({net.subnet})"):
+            for spec in specs:
+                nspawn.mount_root(spec, lower)
+                nspawn.customise(spec, public_key, hosts)
+                nspawn.start(spec, binds=[(bundle, BUNDLE_MOUNT, True)])
+            for spec in specs:
+                nspawn.wait_ssh(spec)
+        inventory = Inventory(
+            lab=ctx.lab.name,
+            provider=self.name,
+            nodes=nodes,
+            vars={
+                "ansible_ssh_private_key_file": str(ctx.lab.ssh_key_path),
+                "artifacts_source": "mounted",
+                # nspawn nodes lack CAP_SYS_RESOURCE: runc may not lower OOM scores there.
+                "containerd_restrict_oom_score_adj": True,
+                "artifacts_mount": BUNDLE_MOUNT,
+                "api_endpoint_host": nodes[-1].node_ip if ctx.config.topology.controllers > 1 else nodes[0].node_ip,
+            },
+        )
+        inventory.write(ctx.lab.inventory_path)
+        return inventory
+
+    def destroy(self, ctx: ProviderContext) -> None:
+        state = ctx.lab.read_state().get("local", {})
+        names = list(state.get("nodes") or [])
+        nodes_dir = ctx.lab.dir / "nodes"
+        if nodes_dir.is_dir():
+            names += [p.name for p in nodes_dir.iterdir() if p.is_dir() and p.name not in names]
+        for name in names:
+            spec = self.spec(ctx, Node(name, "worker", "0.0.0.0", "0.0.0.0"))
+            nspawn.stop(spec)
+            # Node files are root-owned copies of the rootfs: remove them only once unmounted.
+            if not nspawn.is_mounted(spec.root):
+                shutil.rmtree(spec.base, ignore_errors=True)
+        bridge = state.get("bridge") or hostnet.bridge_name(ctx.lab.name, ctx.config.local.bridge)
+        subnet = state.get("subnet") or ctx.config.local.subnet
+        hostnet.remove_bridge(hostnet.LabNetwork(ctx.lab.name, bridge, ipaddress.IPv4Network(subnet)))
+
+    def machines(self, ctx: ProviderContext) -> list[dict[str, Any]]:
+        try:
+            inventory = load_inventory(ctx.lab.inventory_path)
+        except UsageError:
+            return []
+        found = []
+        for node in inventory.nodes:
+            pid = nspawn.read_pid(self.spec(ctx, node))
+            found.append({"name": node.name, "role": node.role, "ip": node.node_ip, "state": "running" if pid else "stopped"})
+        return found
+
+    def add_worker(self, ctx: ProviderContext) -> Inventory:
+        current = load_inventory(ctx.lab.inventory_path)
+        workers = len(current.by_role("worker"))
+        extra = workers + 1 - ctx.config.topology.workers
+        return self.provision(ctx, extra_workers=extra)
+
+
+PROVIDER = LocalProvider()

@@ -1,0 +1,290 @@
+"""Nodes as systemd-nspawn containers booted from the bundle's Debian root filesystem.
+
+Each node: an overlay of the shared, read-only root filesystem (its own upper
+dir), real directories bind-mounted where a filesystem on overlay would not do
+(containerd's snapshots, the kubelet's and etcd's state), its own network
+namespace on the lab bridge, systemd as PID 1, sshd with the lab key.
+The host has no systemd, so each nspawn runs detached and is tracked by PID.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from labctl.errors import InfraError
+
+# Bind-mounted from real directories: containerd's overlay snapshotter cannot
+# stack on the node's own overlay root, and etcd wants a plain filesystem.
+STATE_DIRS = ("var/lib/containerd", "var/lib/kubelet", "var/lib/etcd")
+
+# The kubelet and runc need these; the rest of @system-service is nspawn's default.
+SYSCALL_FILTER = "@system-service @mount @privileged bpf keyctl add_key"
+
+# Inside a node the v1 cgroup controllers are mounted read-only; the kubelet and
+# runc must create child cgroups, so each controller is remounted read-write
+# before containerd starts (kind's node entrypoint does the same fix-up).
+CGROUP_RW_SCRIPT = """#!/bin/sh
+set -e
+for dir in /sys/fs/cgroup/*/; do
+  name=$(basename "$dir")
+  case "$name" in unified) continue;; esac
+  if grep -q " /sys/fs/cgroup/$name .*ro," /proc/self/mountinfo; then
+    opts=$name
+    [ "$name" = systemd ] && opts="none,name=systemd"
+    case "$name" in cpu,cpuacct|cpuacct,cpu) opts="cpu,cpuacct";; esac
+    umount "/sys/fs/cgroup/$name" && mount -t cgroup -o "rw,nosuid,nodev,noexec,$opts" cgroup "/sys/fs/cgroup/$name"
+  fi
+done
+mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+"""
+
+HOST0_SCRIPT = """#!/bin/sh
+set -e
+. /etc/labctl/host0.env
+ip link set lo up
+ip link set host0 up
+ip addr replace "$NODE_ADDRESS" dev host0
+ip route replace default via "$NODE_GATEWAY" dev host0
+sysctl -qw net.ipv4.ip_forward=1
+"""
+
+HOST0_UNIT = """[Unit]
+Description=Address and default route of the node's link to the lab bridge (labctl node)
+DefaultDependencies=no
+Before=network.target ssh.service
+Wants=network.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+EnvironmentFile=/etc/labctl/host0.env
+ExecStart=/usr/local/sbin/labctl-host0
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+CGROUP_RW_UNIT = """[Unit]
+Description=Make cgroup controllers writable for the container runtime (labctl node)
+DefaultDependencies=no
+Before=containerd.service kubelet.service
+After=local-fs.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/labctl-cgroup-rw
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    lab: str
+    name: str
+    ip: str
+    prefixlen: int
+    gateway: str
+    bridge: str
+    base: Path  # the node's directory in the lab state
+
+    @property
+    def machine(self) -> str:
+        return f"{self.lab}-{self.name}"
+
+    @property
+    def root(self) -> Path:
+        return self.base / "root"
+
+    @property
+    def upper(self) -> Path:
+        return self.base / "upper"
+
+    @property
+    def work(self) -> Path:
+        return self.base / "work"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.base / "nspawn.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base / "console.log"
+
+
+def _run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InfraError(f"`{' '.join(cmd)}` failed: {done.stderr.strip()}")
+
+
+def is_mounted(path: Path) -> bool:
+    target = str(path.resolve())
+    with open("/proc/self/mountinfo") as handle:
+        return any(line.split()[4] == target for line in handle)
+
+
+def mount_root(spec: NodeSpec, lower: Path) -> None:
+    for d in (spec.root, spec.upper, spec.work):
+        d.mkdir(parents=True, exist_ok=True)
+    if not is_mounted(spec.root):
+        _run([
+            "mount", "-t", "overlay", "overlay",
+            "-o", f"lowerdir={lower},upperdir={spec.upper},workdir={spec.work}",
+            str(spec.root),
+        ])
+
+
+def unmount_all(spec: NodeSpec) -> None:
+    """Unmount everything below the node's root, deepest first."""
+    root = str(spec.root.resolve())
+    with open("/proc/self/mountinfo") as handle:
+        targets = [line.split()[4] for line in handle]
+    for target in sorted({t for t in targets if t == root or t.startswith(root + "/")}, key=len, reverse=True):
+        subprocess.run(["umount", "-l", target], capture_output=True)
+
+
+def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
+    """What cloud-init would do on a cloud machine: identity, address, key, cgroup fix-up."""
+    root = spec.root
+    (root / "etc/hostname").write_text(spec.name + "\n")
+    machine_id = root / "etc/machine-id"
+    if not machine_id.exists() or not machine_id.read_text().strip():
+        machine_id.write_text(os.urandom(16).hex() + "\n")
+    host_lines = ["127.0.0.1 localhost", f"127.0.1.1 {spec.name}"]
+    host_lines += [f"{ip} {name}" for name, ip in sorted(hosts.items())]
+    (root / "etc/hosts").write_text("\n".join(host_lines) + "\n")
+    # systemd-networkd would wait forever for udev (the node's /sys is writable, so it
+    # expects one); a oneshot unit configures host0 instead.
+    (root / "etc/labctl").mkdir(parents=True, exist_ok=True)
+    (root / "etc/labctl/host0.env").write_text(
+        f"NODE_ADDRESS={spec.ip}/{spec.prefixlen}\nNODE_GATEWAY={spec.gateway}\n"
+    )
+    net_script = root / "usr/local/sbin/labctl-host0"
+    net_script.parent.mkdir(parents=True, exist_ok=True)
+    net_script.write_text(HOST0_SCRIPT)
+    os.chmod(net_script, 0o755)
+    (root / "etc/systemd/system/labctl-host0.service").write_text(HOST0_UNIT)
+    ssh_dir = root / "root/.ssh"
+    ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (ssh_dir / "authorized_keys").write_text(public_key.strip() + "\n")
+    os.chmod(ssh_dir / "authorized_keys", 0o600)
+    script = root / "usr/local/sbin/labctl-cgroup-rw"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(CGROUP_RW_SCRIPT)
+    os.chmod(script, 0o755)
+    unit = root / "etc/systemd/system/labctl-cgroup-rw.service"
+    unit.write_text(CGROUP_RW_UNIT)
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    for name, target in (
+        ("labctl-cgroup-rw.service", "/etc/systemd/system/labctl-cgroup-rw.service"),
+        ("labctl-host0.service", "/etc/systemd/system/labctl-host0.service"),
+        ("ssh.service", "/lib/systemd/system/ssh.service"),
+    ):
+        link = wants / name
+        if not link.is_symlink():
+            link.symlink_to(target)
+    resolv = root / "etc/resolv.conf"
+    if resolv.is_symlink() or not resolv.exists():
+        resolv.unlink(missing_ok=True)
+        # Offline lab: no upstream resolver; CoreDNS serves the cluster names.
+        resolv.write_text("nameserver 127.0.0.1\n")
+    for sub in STATE_DIRS:
+        (spec.base / "state" / sub).mkdir(parents=True, exist_ok=True)
+        (root / sub).mkdir(parents=True, exist_ok=True)
+
+
+def read_pid(spec: NodeSpec) -> int | None:
+    try:
+        pid = int(spec.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return None
+    # A recycled PID that is not our nspawn is not ours to signal.
+    if b"systemd-nspawn" not in cmdline[0] or spec.machine.encode() not in cmdline:
+        return None
+    return pid
+
+
+def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]]) -> int:
+    """Boot the node detached; returns the nspawn PID. binds: (host path, node path, read-only)."""
+    running = read_pid(spec)
+    if running:
+        return running
+    cmd = [
+        shutil.which("systemd-nspawn") or "systemd-nspawn",
+        "--quiet", "--register=no", "--keep-unit", "--boot",
+        "--directory", str(spec.root),
+        "--machine", spec.machine,
+        "--hostname", spec.name,
+        "--network-bridge", spec.bridge,
+        "--capability=all",
+        f"--system-call-filter={SYSCALL_FILTER}",
+        "--bind=/dev/kmsg",
+        "--console=passive",
+        "--resolv-conf=off",
+        "--timezone=off",
+        "--link-journal=no",
+    ]
+    if Path("/lib/modules").is_dir():
+        # kube-proxy and containerd probe kernel modules; some hosts have none on disk.
+        cmd.append("--bind-ro=/lib/modules")
+    for sub in STATE_DIRS:
+        cmd.append(f"--bind={spec.base / 'state' / sub}:/{sub}")
+    for host_path, node_path, read_only in binds:
+        cmd.append(f"--bind{'-ro' if read_only else ''}={host_path}:{node_path}")
+    env = dict(os.environ, SYSTEMD_NSPAWN_API_VFS_WRITABLE="1", SYSTEMD_NSPAWN_TMPFS_TMP="0")
+    with open(spec.log_file, "ab") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+    spec.pid_file.write_text(f"{proc.pid}\n")
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        tail = spec.log_file.read_text(errors="replace").strip().splitlines()[-3:]
+        raise InfraError(f"node {spec.name} did not boot: {' '.join(tail)} (see {spec.log_file}; run `labctl down`)")
+    return proc.pid
+
+
+def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if read_pid(spec) is None:
+            tail = spec.log_file.read_text(errors="replace").strip().splitlines()[-3:]
+            raise InfraError(f"node {spec.name} stopped while booting: {' '.join(tail)} (see {spec.log_file}; run `labctl down`)")
+        try:
+            with socket.create_connection((spec.ip, 22), timeout=1) as sock:
+                if sock.recv(4).startswith(b"SSH"):
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise InfraError(f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (see {spec.log_file}; run `labctl down`)")
+
+
+def stop(spec: NodeSpec, grace_s: float = 15) -> None:
+    """Power the node off (SIGRTMIN+4 asks systemd to halt), then kill what remains."""
+    pid = read_pid(spec)
+    if pid:
+        try:
+            # nspawn forwards SIGTERM to the container's init as a clean shutdown request.
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pid = None
+        end = time.monotonic() + grace_s
+        while pid and time.monotonic() < end and Path(f"/proc/{pid}").exists():
+            time.sleep(0.2)
+        if pid and Path(f"/proc/{pid}").exists():
+            os.killpg(pid, signal.SIGKILL)
+            time.sleep(0.3)
+    spec.pid_file.unlink(missing_ok=True)
+    unmount_all(spec)

@@ -1,0 +1,180 @@
+"""Run a playbook with ansible-runner and hand back what it did.
+
+Events stream into a live progress view; `set_stats` data (aggregated under
+`_run`) comes back as a dict; the failing host/task/message is extracted so
+the user sees one clear line instead of a wall of JSON. Full artifacts stay in
+the lab's logs/ directory.
+"""
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+
+from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
+
+# Credentials never reach ansible-runner's environment: it records the whole
+# environment of a run in artifacts/<id>/command. Providers hand credentials
+# to Ansible through 0600 files in the lab directory instead.
+SECRET_ENV_NAMES = frozenset(
+    {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "OS_PASSWORD",
+        "OS_TOKEN",
+        "OS_APPLICATION_CREDENTIAL_SECRET",
+    }
+)
+
+
+@dataclass
+class TaskFailure:
+    host: str
+    task: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.host}: task '{self.task}' failed: {self.message}"
+
+
+@dataclass
+class RunResult:
+    playbook: str
+    status: str
+    rc: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    ok: dict[str, int] = field(default_factory=dict)
+    failures: list[TaskFailure] = field(default_factory=list)
+    artifacts_dir: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+    @property
+    def total_changed(self) -> int:
+        return sum(self.changed.values())
+
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+def _message_of(result: dict[str, Any]) -> str:
+    for key in ("msg", "stderr", "reason", "exception"):
+        value = result.get(key)
+        if value:
+            text = value if isinstance(value, str) else str(value)
+            lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+            if lines:
+                return lines[-1] if key == "exception" else " ".join(lines)[:400]
+    if result.get("unreachable"):
+        return "host unreachable"
+    return "failed (see logs)"
+
+
+class EventCollector:
+    """Reduces runner events to what labctl needs; forwards each to a progress sink."""
+
+    def __init__(self, sink: EventSink | None = None) -> None:
+        self.sink = sink
+        self.failures: list[TaskFailure] = []
+        self.stats: dict[str, Any] = {}
+        self.changed: dict[str, int] = {}
+        self.ok: dict[str, int] = {}
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        name = event.get("event", "")
+        data = event.get("event_data") or {}
+        if name in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+            result = data.get("res") or {}
+            self.failures.append(TaskFailure(data.get("host", "?"), data.get("task", "?"), _message_of(result)))
+        elif name == "playbook_on_stats":
+            self.stats = dict(data.get("artifact_data") or {})
+            self.changed = dict(data.get("changed") or {})
+            self.ok = dict(data.get("ok") or {})
+        if self.sink is not None:
+            self.sink(event)
+        # True keeps the event in the artifacts on disk (the full log).
+        return True
+
+
+@contextlib.contextmanager
+def scrubbed_environment(extra: dict[str, str]) -> Iterator[None]:
+    """Hide secret variables from the runner (it persists its env) and add ours."""
+    saved = {name: os.environ.pop(name) for name in list(os.environ) if name in SECRET_ENV_NAMES}
+    added = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, old in added.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+        os.environ.update(saved)
+
+
+def ansible_env() -> dict[str, str]:
+    return {
+        "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+
+
+def run_playbook(
+    playbook: str,
+    *,
+    logs_dir: Path,
+    inventory: Path | str | None = None,
+    extravars: dict[str, Any] | None = None,
+    sink: EventSink | None = None,
+    verbose: bool = False,
+    limit: str | None = None,
+    env: dict[str, str] | None = None,
+) -> RunResult:
+    """Run PLAYBOOK (a name under playbooks/ or a path); never raises on task failure."""
+    path = Path(playbook)
+    if not path.is_absolute():
+        path = PLAYBOOKS_DIR / playbook
+    private = logs_dir / "runner"
+    private.mkdir(parents=True, exist_ok=True)
+    ident = time.strftime("%Y%m%dT%H%M%S") + f"-{path.stem}-{os.getpid()}"
+    collector = EventCollector(sink)
+    started = time.monotonic()
+    with scrubbed_environment({**ansible_env(), **(env or {})}):
+        runner = ansible_runner.run(
+            private_data_dir=str(private),
+            playbook=str(path),
+            inventory=str(inventory) if inventory is not None else None,
+            extravars=extravars or {},
+            ident=ident,
+            limit=limit,
+            event_handler=collector,
+            quiet=not verbose,
+            suppress_env_files=True,
+            rotate_artifacts=50,
+            json_mode=False,
+        )
+    return RunResult(
+        playbook=path.name,
+        status=str(runner.status),
+        rc=int(runner.rc if runner.rc is not None else 1),
+        stats=collector.stats,
+        changed=collector.changed,
+        ok=collector.ok,
+        failures=collector.failures,
+        artifacts_dir=private / "artifacts" / ident,
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,76 @@
+"""`labctl status`: the lab as its state files and, when reachable, its cluster see it.
+
+The JSON contract: {"lab", "provider", "nodes": [{"name", "role", "ip", "ready",
+"kubelet_version"}], "apps": [{"name", "desired", "available"}]}. Works from the
+state alone when the cluster is down (ready false, versions as last seen).
+"""
+
+from typing import Any
+
+from labctl.inventory import load_inventory
+from labctl.kube import KubeClient, KubeUnavailable
+from labctl.lab import Lab
+
+APP_DEPLOYMENTS = ("nginx", "guestbook-frontend", "redis-master", "redis-replica")
+
+
+def collect(lab: Lab) -> dict[str, Any]:
+    lab.require()
+    state = lab.read_state()
+    config = lab.load_config()
+    status: dict[str, Any] = {
+        "lab": lab.name,
+        "provider": state.get("provider") or config.provider,
+        "phase": state.get("phase", "unknown"),
+        "kubernetes_version": config.kubernetes_version,
+        "api_reachable": False,
+        "nodes": [],
+        "apps": [],
+    }
+    try:
+        inventory = load_inventory(lab.inventory_path)
+    except Exception:  # noqa: BLE001 - no inventory yet is a normal state for status
+        inventory = None
+    seen_versions: dict[str, str] = state.get("kubelet_versions", {})
+    live_nodes: dict[str, dict[str, Any]] = {}
+    deployments: dict[str, dict[str, int]] = {}
+    if lab.kubeconfig_path.exists():
+        try:
+            client = KubeClient(lab.kubeconfig_path, timeout=3)
+            live_nodes = client.nodes()
+            deployments = client.deployments("default")
+            status["api_reachable"] = True
+        except KubeUnavailable as error:
+            status["api_error"] = str(error)
+    if status["api_reachable"]:
+        seen_versions = {name: n["kubelet_version"] for name, n in live_nodes.items()}
+        lab.update_state(kubelet_versions=seen_versions)
+    names = [n.name for n in inventory.nodes if n.role != "api_lb"] if inventory else sorted(live_nodes)
+    for name in names:
+        node = inventory.node(name) if inventory else None
+        live = live_nodes.get(name, {})
+        status["nodes"].append(
+            {
+                "name": name,
+                "role": node.role if node else live.get("role", "worker"),
+                "ip": node.node_ip if node else live.get("ip", ""),
+                "ready": bool(live.get("ready", False)),
+                "kubelet_version": live.get("kubelet_version") or seen_versions.get(name, ""),
+            }
+        )
+    for name in sorted(set(live_nodes) - set(names)):
+        live = live_nodes[name]
+        status["nodes"].append(
+            {"name": name, "role": live.get("role", "worker"), "ip": live.get("ip", ""),
+             "ready": bool(live.get("ready")), "kubelet_version": live.get("kubelet_version", "")}
+        )
+    for name in APP_DEPLOYMENTS:
+        found = deployments.get(name)
+        status["apps"].append(
+            {
+                "name": name,
+                "desired": found["desired"] if found else 0,
+                "available": found["available"] if found else 0,
+            }
+        )
+    return status

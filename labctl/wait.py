@@ -1,0 +1,81 @@
+"""The one way to wait for a cluster state: poll a probe until a predicate holds.
+
+Used by `up` (through the Ansible module labctl.lab.wait) and by every drill.
+A wait never raises on timeout: it returns what it last observed, whether the
+expectation was met, and when — drills record all three.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from labctl.results import iso
+
+
+@dataclass
+class WaitOutcome:
+    met: bool
+    observed: Any
+    at: str | None  # when the predicate first held (ISO 8601), None if never
+    started: str
+    elapsed_s: float
+    polls: int
+    error: str | None = None
+    history: list[Any] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def wait_until(
+    probe: Callable[[], Any],
+    predicate: Callable[[Any], bool],
+    *,
+    timeout_s: float,
+    interval_s: float = 1.0,
+    stable_for: int = 1,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    keep_history: int = 20,
+) -> WaitOutcome:
+    """Poll PROBE every INTERVAL_S until PREDICATE(observed) holds STABLE_FOR polls in a row.
+
+    A probe that raises counts as an observation of its error (e.g. "API
+    refused"), so waiting for an outage and waiting for recovery look alike.
+    """
+    started = clock()
+    deadline = started + timeout_s
+    polls = 0
+    streak = 0
+    first_met: float | None = None
+    observed: Any = None
+    last_error: str | None = None
+    history: list[Any] = []
+    while True:
+        polls += 1
+        now = clock()
+        try:
+            observed = probe()
+            last_error = None
+        except Exception as error:  # noqa: BLE001 - a failing probe is an observation
+            observed = {"error": f"{error.__class__.__name__}: {error}"}
+            last_error = observed["error"]
+        history.append(observed)
+        del history[:-keep_history]
+        try:
+            ok = bool(predicate(observed))
+        except Exception:  # noqa: BLE001 - a predicate that cannot judge means "not yet"
+            ok = False
+        if ok:
+            streak += 1
+            if first_met is None:
+                first_met = now
+            if streak >= stable_for:
+                return WaitOutcome(True, observed, iso(first_met), iso(started) or "", round(clock() - started, 3), polls, None, history)
+        else:
+            streak = 0
+            first_met = None
+        if clock() + interval_s > deadline:
+            return WaitOutcome(False, observed, None, iso(started) or "", round(clock() - started, 3), polls, last_error, history)
+        sleep(interval_s)
