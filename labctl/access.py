@@ -51,7 +51,8 @@ def ssh_command(lab: Lab, node_name: str, args: list[str]) -> list[str]:
         f"{node.ansible_user}@{node.ansible_host}",
     ]
     if args:
-        command.append(shlex.join(args))
+        # Like ssh itself: the remote shell gets the words joined by spaces.
+        command.append(" ".join(args))
     return command
 
 

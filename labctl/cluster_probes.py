@@ -17,11 +17,18 @@ Probe = Callable[[], Any]
 Predicate = Callable[[Any], bool]
 
 
+_API_CLIENTS: dict[str, Any] = {}
+
+
 def _clients(kubeconfig: str, timeout: float) -> Any:
+    """One API client per kubeconfig: building one costs more than a poll."""
     from kubernetes import client, config
 
-    api_client = config.new_client_from_config(config_file=kubeconfig)
-    api_client.configuration.retries = False
+    api_client = _API_CLIENTS.get(kubeconfig)
+    if api_client is None:
+        api_client = config.new_client_from_config(config_file=kubeconfig)
+        api_client.configuration.retries = False
+        _API_CLIENTS[kubeconfig] = api_client
     return client, api_client, timeout
 
 

@@ -8,6 +8,7 @@ the lab's logs/ directory.
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -124,8 +125,15 @@ def scrubbed_environment(extra: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def ansible_bin_dir() -> Path:
+    """The ansible-playbook installed beside this Python (the venv), whatever PATH says."""
+    return Path(sys.executable).parent
+
+
 def ansible_env() -> dict[str, str]:
+    path = os.environ.get("PATH", "")
     return {
+        "PATH": f"{ansible_bin_dir()}:{path}" if str(ansible_bin_dir()) not in path.split(":") else path,
         "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
         "ANSIBLE_NOCOLOR": "1",

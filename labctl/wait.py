@@ -18,7 +18,7 @@ class WaitOutcome:
     met: bool
     observed: Any
     at: str | None  # when the predicate first held (ISO 8601), None if never
-    started: str
+    waited_since: str  # named so as not to clash with Ansible's async 'started' flag
     elapsed_s: float
     polls: int
     error: str | None = None

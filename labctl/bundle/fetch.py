@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from labctl.bundle import catalog
-from labctl.bundle.digest import StatCache, sha256_bytes
+from labctl.bundle.digest import StatCache, sha256_bytes, sha256_file
 from labctl.bundle.layout import bundle_dir, exclusive, publish, remove_stale_temps, temp_name
 from labctl.bundle.manifest import Entry, Manifest
 from labctl.bundle.spec import ArtifactSpec
@@ -94,7 +94,8 @@ def downloads(spec: ArtifactSpec) -> Download | None:
 
 def _optional_key(spec: ArtifactSpec) -> str:
     """YAML prefix for artifacts with no public download (images, rootfs)."""
-    return spec.name.split("/", 1)[-1].replace("-", "_") + "_" + spec.kind
+    short = spec.name.split("/", 1)[-1].replace("-", "_")
+    return short if spec.kind == "rootfs" else f"{short}_{spec.kind}"
 
 
 _TEMPLATE = re.compile(r"\{\{\s*(\w+)\s*\}\}|\{(\w+)\}")
@@ -181,6 +182,90 @@ def _extract(archive: Path, member: str, dest: Path, name: str, url: str) -> Non
     raise InfraError(f"bundle fetch: {name}: {url} has no member {member}")
 
 
+@dataclass(frozen=True)
+class Plan:
+    """One artifact's resolved URLs."""
+
+    spec: ArtifactSpec
+    url: str
+    checksum_url: str
+    member: str | None
+
+
+def plan(spec: ArtifactSpec, kube_version: str, overrides: dict[str, str]) -> Plan | None:
+    """Resolve spec's URLs from defaults and the sources file; None if it has none."""
+    dl = downloads(spec)
+    key = dl.key if dl else _optional_key(spec)
+    url_t = overrides.get(f"{key}_download_url", dl.url if dl else None)
+    sum_t = overrides.get(f"{key}_checksum_url", dl.checksum_url if dl else None)
+    if url_t is None or sum_t is None:
+        return None
+    variables = {**DEFAULT_VARS, **overrides, "kube_version": kube_version,
+                 "version": spec.version, "version_no_v": spec.version.lstrip("v")}
+    url = render(url_t, variables, spec.name)
+    checksum_url = render(sum_t, {**variables, "url": url}, spec.name)
+    member = render(dl.member, variables, spec.name) if dl and dl.member else None
+    return Plan(spec, url, checksum_url, member)
+
+
+class _Fetcher:
+    """Downloads shared by several artifacts (one archive, many binaries) happen once."""
+
+    def __init__(self, root: Path, work: Path, manifest: Manifest, cache: StatCache,
+                 order: list[str]) -> None:
+        self.root, self.work, self.manifest, self.cache, self.order = root, work, manifest, cache, order
+        self.checksums: dict[str, str] = {}
+        self.archives: dict[str, Path] = {}
+
+    def published(self, p: Plan) -> str:
+        if p.checksum_url not in self.checksums:
+            with _open(p.checksum_url, p.spec.name, "checksum") as resp:
+                self.checksums[p.checksum_url] = resp.read().decode(errors="replace")
+        return published_sha256(self.checksums[p.checksum_url], p.url, p.spec.name, p.checksum_url)
+
+    def up_to_date(self, p: Plan, recipe: str) -> bool:
+        entry = self.manifest.artifacts.get(p.spec.name)
+        final = self.root / p.spec.relpath
+        return bool(entry and entry.recipe == recipe and final.is_file()
+                    and self.cache.lookup(final) == entry.sha256)
+
+    def download(self, p: Plan, want: str) -> Path:
+        if p.url not in self.archives:
+            blob = self.work / f"dl-{len(self.archives)}"
+            got = _download(p.url, blob, p.spec.name)
+            if got != want:
+                raise InfraError(
+                    f"bundle fetch: {p.spec.name}: sha256 of {p.url} is {got}, "
+                    f"but {p.checksum_url} publishes {want}; nothing was installed; "
+                    f"fix: retry, or check the mirror"
+                )
+            self.archives[p.url] = blob
+        return self.archives[p.url]
+
+    def install(self, p: Plan, blob: Path, recipe: str) -> int:
+        spec = p.spec
+        final = self.root / spec.relpath
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_name(final)
+        try:
+            if p.member:
+                _extract(blob, p.member, tmp, spec.name, p.url)
+            else:
+                shutil.copyfile(blob, tmp)
+            sha, size = sha256_file(tmp), tmp.stat().st_size
+            publish(tmp, final, spec.mode)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.manifest.artifacts[spec.name] = Entry(
+            name=spec.name, kind=spec.kind, version=spec.version, path=spec.relpath,
+            sha256=sha, size=size, source=p.url, recipe=recipe,
+        )
+        self.manifest.save(self.root, self.order)
+        self.cache.remember(final, sha)
+        self.cache.save()
+        return size
+
+
 def fetch(kube_version: str, *, sources: Path | None = None, on_step: OnStep | None = None,
           only: list[str] | None = None) -> dict[str, Any]:
     from labctl.bundle.build import select
@@ -192,84 +277,37 @@ def fetch(kube_version: str, *, sources: Path | None = None, on_step: OnStep | N
     chosen = select(specs, only)
     root = bundle_dir(kube_version)
     root.mkdir(parents=True, exist_ok=True)
-    fetched: list[str] = []
-    skipped: list[str] = []
-    not_fetched: list[str] = []
+    result: dict[str, Any] = {"fetched": [], "skipped": [], "not_fetched": []}
 
     with exclusive(root):
         remove_stale_temps(root)
-        manifest = Manifest.load(root, kube_version)
-        cache = StatCache(root)
         work = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
-        archives: dict[str, Path] = {}
-        checksums: dict[str, str] = {}
+        fetcher = _Fetcher(root, work, Manifest.load(root, kube_version), StatCache(root),
+                           [s.name for s in specs])
         try:
             for spec in chosen:
-                dl = downloads(spec)
-                key = dl.key if dl else _optional_key(spec)
-                variables = {**DEFAULT_VARS, **overrides, "kube_version": kube_version,
-                             "version": spec.version, "version_no_v": spec.version.lstrip("v")}
-                url_t = overrides.get(f"{key}_download_url", dl.url if dl else None)
-                sum_t = overrides.get(f"{key}_checksum_url", dl.checksum_url if dl else None)
-                if url_t is None or sum_t is None:
-                    not_fetched.append(spec.name)
+                p = plan(spec, kube_version, overrides)
+                if p is None:
+                    result["not_fetched"].append(spec.name)
                     step(spec.name, "skip", "no download for this artifact; build it locally")
                     continue
-                url = render(url_t, variables, spec.name)
-                checksum_url = render(sum_t, {**variables, "url": url}, spec.name)
-                member = dl.member if dl else None
-                member = render(member, variables, spec.name) if member else None
-
-                if checksum_url not in checksums:
-                    with _open(checksum_url, spec.name, "checksum") as resp:
-                        checksums[checksum_url] = resp.read().decode(errors="replace")
-                want = published_sha256(checksums[checksum_url], url, spec.name, checksum_url)
-                recipe = sha256_bytes(f"fetch\0{url}\0{want}\0{member}".encode())
-                entry = manifest.artifacts.get(spec.name)
-                final = root / spec.relpath
-                if entry and entry.recipe == recipe and final.is_file() \
-                        and cache.lookup(final) == entry.sha256:
-                    skipped.append(spec.name)
-                    step(spec.name, "skip", "up to date")
-                    continue
-
-                step(spec.name, "start", url)
-                if url not in archives:
-                    blob = work / f"dl-{len(archives)}"
-                    got = _download(url, blob, spec.name)
-                    if got != want:
-                        raise InfraError(
-                            f"bundle fetch: {spec.name}: sha256 of {url} is {got}, "
-                            f"but {checksum_url} publishes {want}; nothing was installed; "
-                            f"fix: retry, or check the mirror"
-                        )
-                    archives[url] = blob
-                final.parent.mkdir(parents=True, exist_ok=True)
-                tmp = temp_name(final)
                 try:
-                    if member:
-                        _extract(archives[url], member, tmp, spec.name, url)
-                    else:
-                        shutil.copyfile(archives[url], tmp)
-                    sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
-                    size = tmp.stat().st_size
-                    publish(tmp, final, spec.mode)
-                finally:
-                    tmp.unlink(missing_ok=True)
-                manifest.artifacts[spec.name] = Entry(
-                    name=spec.name, kind=spec.kind, version=spec.version, path=spec.relpath,
-                    sha256=sha, size=size, source=url, recipe=recipe,
-                )
-                manifest.save(root, [s.name for s in specs])
-                cache.remember(final, sha)
-                cache.save()
-                fetched.append(spec.name)
+                    want = fetcher.published(p)
+                    # The recipe of a fetched artifact is where it came from and what it must hash to.
+                    recipe = sha256_bytes(f"fetch\0{p.url}\0{want}\0{p.member}".encode())
+                    if fetcher.up_to_date(p, recipe):
+                        result["skipped"].append(spec.name)
+                        step(spec.name, "skip", "up to date")
+                        continue
+                    step(spec.name, "start", p.url)
+                    size = fetcher.install(p, fetcher.download(p, want), recipe)
+                except InfraError as exc:
+                    step(spec.name, "fail", str(exc))
+                    raise
+                result["fetched"].append(spec.name)
                 step(spec.name, "done", f"{size / 1e6:.1f} MB")
-        except InfraError as exc:
-            step(spec.name, "fail", str(exc))
-            raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    return {"fetched": fetched, "skipped": skipped, "not_fetched": not_fetched,
-            "seconds": round(time.monotonic() - started, 1)}
+    result["seconds"] = round(time.monotonic() - started, 1)
+    return result

@@ -71,15 +71,29 @@ class GoTarget:
             proc = subprocess.run(self.argv(out), cwd=self.moddir, env=env,
                                   stdout=fh, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
+            tail = last_line(log)
             raise InfraError(
-                f"bundle: go build of {name} ({self.package}) failed: "
-                f"{last_line(log)}; see {log}"
+                f"bundle: go build of {name} ({self.package}) failed: {tail}; "
+                f"fix: {fix_hint(log.read_text(errors='replace'), self.moddir)} (log: {log})"
             )
 
 
 def last_line(log: Path) -> str:
     lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
     return lines[-1][:300] if lines else "no output"
+
+
+def fix_hint(output: str, moddir: Path) -> str:
+    """The likely remedy for a failed go build, from its output."""
+    if "missing go.sum entry" in output or "updates to go.mod needed" in output:
+        return f"run `go mod tidy` in {moddir}"
+    if any(s in output for s in ("dial tcp", "proxy", "no such host", "i/o timeout")):
+        return "check that the Go module proxy is reachable (`go env GOPROXY`)"
+    if any(s in output for s in ("gcc", "cgo", "seccomp.h", "ld returned")):
+        return "install the C toolchain: apt-get install -y gcc libc6-dev libseccomp-dev pkg-config"
+    if "no space left" in output:
+        return "free disk space under the cache and GOCACHE"
+    return "read the log below the command line"
 
 
 def kube_ldflags(version: str) -> str:

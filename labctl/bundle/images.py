@@ -15,7 +15,7 @@ from labctl.bundle import debian, oci
 from labctl.bundle.gobuild import GoTarget
 from labctl.bundle.layout import SOURCE_ROOT
 from labctl.bundle.oci import FileEntry, ImageConfig
-from labctl.bundle.spec import ArtifactSpec, BuildContext, hash_tree
+from labctl.bundle.spec import ArtifactSpec, BuildContext, Inputs, Maker, hash_tree
 from labctl.bundle.versions import (
     COREDNS_IMAGE,
     DEBIAN_SUITE,
@@ -133,7 +133,7 @@ def _debian_root(ctx: BuildContext, name: str, package: str, version: str) -> Pa
     return root
 
 
-def _debian_inputs(name: str, ref: str, package: str) -> Any:
+def _debian_inputs(name: str, ref: str, package: str) -> Inputs:
     def inputs(ctx: BuildContext) -> dict[str, Any]:
         return {"ref": ref, "suite": DEBIAN_SUITE, "package": package,
                 "dpkg": list(debian.DPKG_EXCLUDES),
@@ -173,7 +173,7 @@ def _make_redis(ctx: BuildContext, out: Path) -> None:
 
 
 def specs() -> list[ArtifactSpec]:
-    def image(name: str, ref: str, lane: str, inputs: Any, make: Any,
+    def image(name: str, ref: str, lane: str, inputs: Inputs, make: Maker,
               depends: tuple[str, ...] = ()) -> ArtifactSpec:
         return ArtifactSpec(
             name=f"images/{name}", kind="image", version=ref.rpartition(":")[2],

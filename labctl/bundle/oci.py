@@ -155,7 +155,9 @@ def split_ref(ref: str) -> tuple[str, str]:
 def write_image_archive(out: Path, ref: str, layers: list[bytes], config: ImageConfig) -> str:
     """Write the archive for image ref to out; returns the manifest digest."""
     blobs: dict[str, bytes] = {}
-    layer_descs, diff_ids = [], []
+    layer_descs: list[dict[str, Any]] = []
+    layer_digests: list[str] = []
+    diff_ids: list[str] = []
     for raw in layers:
         gz = io.BytesIO()
         # mtime=0 and no filename keep the compressed digest reproducible.
@@ -164,6 +166,7 @@ def write_image_archive(out: Path, ref: str, layers: list[bytes], config: ImageC
         digest, data = _blob(gz.getvalue())
         blobs[digest] = data
         layer_descs.append({"mediaType": MT_LAYER, "digest": digest, "size": len(data)})
+        layer_digests.append(digest)
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
 
     cfg_doc = {
@@ -208,7 +211,7 @@ def write_image_archive(out: Path, ref: str, layers: list[bytes], config: ImageC
     docker_manifest = [{
         "Config": blob_path(cfg_digest),
         "RepoTags": [ref],
-        "Layers": [blob_path(d["digest"]) for d in layer_descs],
+        "Layers": [blob_path(d) for d in layer_digests],
     }]
 
     files: list[tuple[str, bytes]] = [

@@ -28,8 +28,11 @@ def _hooks() -> tuple[str, ...]:
         'chroot "$1" systemctl enable ssh-hostkeys.service',
         # An empty regular file: systemd-nspawn's --resolv-conf=auto copies
         # the host's resolver in, and chroot users copy it (platform notes).
-        ': > "$1"/etc/resolv.conf',
+        ': > "$1"/etc/resolv.conf && chmod 0644 "$1"/etc/resolv.conf',
+        # Empty machine-id: each node gets its own on first boot.
         ': > "$1"/etc/machine-id',
+        # The build host's name must not leak into every node.
+        'echo node > "$1"/etc/hostname && chmod 0644 "$1"/etc/hostname',
     )
 
 

@@ -11,8 +11,6 @@ from typing import Any
 from labctl.bundle.digest import sha256_bytes, sha256_file
 from labctl.errors import InfraError
 
-KINDS = ("binary", "image", "rootfs")
-
 
 @dataclass
 class BuildContext:

@@ -53,7 +53,9 @@ def estimate(
     instance_prices, fell_back = _regional(table["instances"], region, default)
     nlb_hour, _ = _regional(table["nlb_hour"], region, default)
     gb_month, _ = _regional(table["ebs_gp3_gb_month"], region, default)
-    result = Estimate(region=region, as_of=str(table["as_of"]), currency=str(table["currency"]), fallback_region=default if fell_back else "")
+    result = Estimate(
+        region=region, as_of=str(table["as_of"]), currency=str(table["currency"]), fallback_region=default if fell_back else ""
+    )
     count = sum(nodes.values())
     for instance_type, how_many in sorted(nodes.items()):
         price = instance_prices.get(instance_type)

@@ -48,7 +48,7 @@ def advice(code: str, message: str, doing: str) -> str:
     if code in PERMISSION_CODES:
         return f"AWS refused {doing} ({code}: {message}): grant the missing IAM permission or use other credentials"
     if code in QUOTA_CODES:
-        return f"AWS quota reached while {doing} ({code}: {message}): request an increase in Service Quotas, or use fewer or smaller instances"
+        return f"AWS quota reached while {doing} ({code}: {message}): ask for more in Service Quotas, or use fewer or smaller instances"
     if code in CAPACITY_CODES:
         return f"AWS has no capacity for this request while {doing} ({code}: {message}): try another instance type or region"
     if code.startswith("InvalidAMIID"):

@@ -101,6 +101,8 @@ def build_inventory(
     *,
     ssh_user: str,
     inventory_vars: dict[str, Any],
+    ssh_key_path: Path | None = None,
+    python_interpreter: str = "",
 ) -> Inventory:
     """The common inventory from running (or starting) instances; SSH goes to public addresses."""
     nodes: list[Node] = []
@@ -112,6 +114,11 @@ def build_inventory(
         if ssh_user != "root":
             # The shared roles run as root, as on local nodes: cloud images log in as a sudo user.
             extra["ansible_become"] = True
+        if ssh_key_path is not None:
+            extra["ansible_ssh_private_key_file"] = str(ssh_key_path)
+        if python_interpreter:
+            # Per host, not for all: plays also run tasks on localhost, which has its own Python.
+            extra["ansible_python_interpreter"] = python_interpreter
         nodes.append(
             Node(
                 name=node_name(instance),

@@ -9,8 +9,6 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
-
 import botocore.exceptions
 
 from labctl.errors import InfraError, UsageError
@@ -137,7 +135,7 @@ def detect_public_cidr(url: str | None = None, timeout: float = 5.0) -> str:
     """The operator's public IPv4 as a /32, asked of a what-is-my-ip service (LABCTL_MYIP_URL overrides it)."""
     target = url or os.environ.get("LABCTL_MYIP_URL") or MYIP_URL
     try:
-        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310 - fixed https URL or the user's override
+        with urllib.request.urlopen(target, timeout=timeout) as response:
             text = response.read(64).decode("ascii", "replace").strip()
         address = ipaddress.ip_address(text)
     except (urllib.error.URLError, OSError, ValueError) as error:
@@ -152,7 +150,3 @@ def detect_public_cidr(url: str | None = None, timeout: float = 5.0) -> str:
 
 def resolve_allow_from(value: str) -> str:
     return normalise_cidr(value) if value else detect_public_cidr()
-
-
-def describe_all(pages: Any, key: str) -> list[dict[str, Any]]:
-    return [item for page in pages for item in page.get(key, [])]

@@ -95,7 +95,11 @@ def flatcar_ignition(lab: str, role: str, public_key: str, arch: str) -> dict[st
                     "overwrite": True,
                     "contents": {"source": _data_url("REBOOT_STRATEGY=off\n")},
                 },
-                {"path": "/opt/labctl/bootstrap-python.sh", "mode": 0o755, "contents": {"source": _data_url(bootstrap_python_script(arch))}},
+                {
+                    "path": "/opt/labctl/bootstrap-python.sh",
+                    "mode": 0o755,
+                    "contents": {"source": _data_url(bootstrap_python_script(arch))},
+                },
             ]
         },
         "systemd": {"units": [{"name": "labctl-python.service", "enabled": True, "contents": PYTHON_UNIT}]},

@@ -37,20 +37,20 @@ class CloudChoice:
 
 
 def _load(config_file: str | None) -> loader.OpenStackConfig:
-    previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
+    """clouds.yaml as openstacksdk finds it; a lab's remembered file first (`down` must reach the cloud `up` used)."""
+    config_files = list(loader.CONFIG_FILES)
+    secure_files = list(loader.SECURE_FILES)
+    for wanted, files in ((os.environ.get("OS_CLIENT_CONFIG_FILE"), config_files), (os.environ.get("OS_CLIENT_SECURE_FILE"), secure_files)):
+        if wanted:
+            files.insert(0, wanted)
     if config_file:
-        # A lab remembers its clouds.yaml: `down` must reach the same cloud `up` used.
-        os.environ["OS_CLIENT_CONFIG_FILE"] = config_file
+        config_files.insert(0, config_file)
     try:
-        return loader.OpenStackConfig(load_envvars=False)
+        # load_envvars=False: credentials come from clouds.yaml only, never from OS_* variables
+        # (those would not reach the playbooks, which must see the same cloud).
+        return loader.OpenStackConfig(load_envvars=False, config_files=config_files, secure_files=secure_files)
     except sdk_exceptions.ConfigException as error:
         raise UsageError(f"cannot read clouds.yaml: {error} (fix the file and run again)") from None
-    finally:
-        if config_file:
-            if previous is None:
-                os.environ.pop("OS_CLIENT_CONFIG_FILE", None)
-            else:
-                os.environ["OS_CLIENT_CONFIG_FILE"] = previous
 
 
 def choose_cloud(wanted: str, config_file: str | None = None) -> CloudChoice:
@@ -78,23 +78,35 @@ def choose_cloud(wanted: str, config_file: str | None = None) -> CloudChoice:
     return CloudChoice(name=name, config_file=config.config_filename, secure_file=config.secure_config_filename)
 
 
+def _root_cause(error: BaseException) -> BaseException:
+    """openstacksdk re-raises keystoneauth errors as SDKException; the original says what went wrong."""
+    seen = error
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+        if isinstance(seen, ksa_exceptions.ClientException):
+            return seen
+    return error
+
+
 @contextmanager
 def api_errors(cloud: CloudChoice, doing: str) -> Iterator[None]:
     """Turn SDK and keystoneauth exceptions into one line that names the cloud and a fix."""
     try:
         yield
-    except ksa_exceptions.Unauthorized:
-        raise InfraError(
-            f"cloud '{cloud.name}' rejected the credentials in {cloud.config_file} (HTTP 401) while {doing}: "
-            "fix the auth section (or the application credential) and run again"
-        ) from None
-    except (ksa_exceptions.ConnectFailure, ksa_exceptions.ConnectTimeout, ksa_exceptions.DiscoveryFailure) as error:
-        raise InfraError(
-            f"cannot reach cloud '{cloud.name}' while {doing}: {one_line_of(error)} (check auth_url in {cloud.config_file} and your network)"
-        ) from None
-    except sdk_exceptions.HttpException as error:
-        raise InfraError(f"cloud '{cloud.name}' refused {doing}: {http_message(error)}") from None
-    except (sdk_exceptions.SDKException, ksa_exceptions.ClientException) as error:
+    except (ksa_exceptions.ClientException, sdk_exceptions.SDKException) as raised:
+        error = _root_cause(raised)
+        if isinstance(error, ksa_exceptions.Unauthorized):
+            raise InfraError(
+                f"cloud '{cloud.name}' rejected the credentials in {cloud.config_file} (HTTP 401) while {doing}: "
+                "fix the auth section (or the application credential) and run again"
+            ) from None
+        if isinstance(error, ksa_exceptions.ConnectFailure | ksa_exceptions.ConnectTimeout | ksa_exceptions.DiscoveryFailure):
+            raise InfraError(
+                f"cannot reach cloud '{cloud.name}' while {doing}: {one_line_of(error)} "
+                f"(check auth_url in {cloud.config_file} and your network)"
+            ) from None
+        if isinstance(error, sdk_exceptions.HttpException):
+            raise InfraError(f"cloud '{cloud.name}' refused {doing}: {http_message(error)}") from None
         raise InfraError(f"cloud '{cloud.name}': {doing} failed: {one_line_of(error)}") from None
 
 

@@ -57,19 +57,30 @@ def lab_nodes(conn: connection.Connection, lab: str) -> list[FoundNode]:
     return sorted(found, key=lambda n: (ROLE_ORDER.get(n.role, 9), _index(n.name), n.name))
 
 
-def leftovers(conn: connection.Connection, lab: str) -> dict[str, list[str]]:
-    """Every resource of the lab that still exists, by kind (empty after a clean `down`)."""
+def lab_resources(conn: connection.Connection, lab: str) -> dict[str, list[dict[str, str]]]:
+    """Every resource of the lab that exists, by kind, as [{id, name}] (all lists empty after a clean `down`).
+
+    The one place that decides what belongs to a lab: the down playbook deletes exactly these.
+    """
     names = LabNames(lab)
     tag = marker(lab)
     network = conn.network
-    found = {
-        "servers": [s.name for s in lab_servers(conn, lab)],
-        "floating IPs": [f.floating_ip_address for f in network.ips(description=tag)],
-        "ports": [p.name or p.id for p in network.ports(description=tag)],
-        "routers": [r.name for r in network.routers(name=names.router, description=tag)],
-        "subnets": [s.name for s in network.subnets(name=names.subnet, description=tag)],
-        "networks": [n.name for n in network.networks(name=names.network, description=tag)],
-        "security groups": [g.name for g in network.security_groups(name=names.security_group, description=tag)],
-        "key pairs": [k.name for k in conn.compute.keypairs() if k.name == names.keypair],
+
+    def entries(items: Any, label: str = "name") -> list[dict[str, str]]:
+        return [{"id": str(i.id), "name": str(getattr(i, label) or i.id)} for i in items]
+
+    return {
+        "floating_ips": entries(network.ips(description=tag), "floating_ip_address"),
+        "servers": entries(lab_servers(conn, lab)),
+        "ports": entries(network.ports(description=tag)),
+        "routers": entries(network.routers(name=names.router, description=tag)),
+        "subnets": entries(network.subnets(name=names.subnet, description=tag)),
+        "networks": entries(network.networks(name=names.network, description=tag)),
+        "security_groups": entries(network.security_groups(name=names.security_group, description=tag)),
+        # Nova key pairs have no id of their own: the name is the handle.
+        "keypairs": [{"id": k.name, "name": k.name} for k in conn.compute.keypairs() if k.name == names.keypair],
     }
-    return {kind: items for kind, items in found.items() if items}
+
+
+def describe(resources: dict[str, list[dict[str, str]]]) -> str:
+    return "; ".join(f"{kind.replace('_', ' ')}: {', '.join(e['name'] for e in items)}" for kind, items in resources.items() if items)

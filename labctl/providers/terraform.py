@@ -17,6 +17,7 @@ optional:
 """
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,7 +32,8 @@ NODE_LISTS = (("controllers", "controller"), ("api_lb", "api_lb"), ("workers", "
 
 def _values(data: dict[str, Any]) -> dict[str, Any]:
     """`terraform output -json` wraps each output as {"value": …, "type": …, "sensitive": …}."""
-    return {key: (entry["value"] if isinstance(entry, dict) and "value" in entry and "type" in entry else entry) for key, entry in data.items()}
+    wrapped = {key for key, entry in data.items() if isinstance(entry, dict) and "value" in entry and "type" in entry}
+    return {key: (data[key]["value"] if key in wrapped else data[key]) for key in data}
 
 
 def _node(entry: Any, role: str, where: str, ssh_user: str, python: str, key_file: Path | None) -> Node:
@@ -127,7 +129,9 @@ def run(workdir: Path, args: list[str], log: Path, env: dict[str, str] | None = 
     """Run `terraform ARGS` in WORKDIR; output goes to LOG; one line on failure."""
     command = [binary(), *args]
     log.parent.mkdir(parents=True, exist_ok=True)
-    completed = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=env, check=False)
+    # Credentials reach terraform through its environment, which it does not write anywhere.
+    environment = {**(env if env is not None else os.environ), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
+    completed = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=environment, check=False)
     with log.open("a") as handle:
         handle.write(f"$ terraform {' '.join(args)}\n{completed.stdout}\n{completed.stderr}\n")
     if completed.returncode != 0:

@@ -1,5 +1,6 @@
 """Fixtures for tests of the built offline bundle; they skip when it is not built."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,6 +16,8 @@ from labctl import bundle
 from labctl.bundle.versions import KUBERNETES_VERSION
 
 KUBE = KUBERNETES_VERSION
+# Containers these tests run get cgroups under this name, removed afterwards.
+CGROUP_PARENT = "labctl-bundle-test"
 
 
 def need(*names: str) -> dict[str, Path]:
@@ -67,6 +70,10 @@ class Containerd:
             raise AssertionError(f"{' '.join(args)} failed: {proc.stdout}{proc.stderr}")
         return proc
 
+    def run(self, image: str, cid: str, *cmd: str, flags: tuple[str, ...] = ()) -> str:
+        proc = self.ctr("run", *flags, "--cgroup", f"/{CGROUP_PARENT}/{cid}", image, cid, *cmd)
+        return proc.stdout + proc.stderr
+
     def stop(self) -> None:
         # Ours only: the daemon this fixture started, by its PID.
         for task in self.ctr("tasks", "ls", "-q", check=False).stdout.split():
@@ -82,6 +89,13 @@ class Containerd:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        # Empty cgroups runc made for the test containers (rmdir removes only empty ones).
+        for parent in Path("/sys/fs/cgroup").glob(f"*/{CGROUP_PARENT}"):
+            with contextlib.suppress(OSError):
+                for child in parent.iterdir():
+                    if child.is_dir():
+                        child.rmdir()
+                parent.rmdir()
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,7 @@ class FakeOpenStack:
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _handle(self) -> None:
@@ -122,7 +122,11 @@ class FakeOpenStack:
             if match is None or route.method != method:
                 continue
             if not self._authorised(path, headers):
-                return 401, {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}, {}
+                return (
+                    401,
+                    {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}},
+                    {},
+                )
             for injection in self.injections:
                 if injection.method == method and injection.pattern.match(path):
                     injection.seen += 1
@@ -169,7 +173,9 @@ class FakeOpenStack:
         password = auth.get("identity", {}).get("password", {}).get("user", {})
         scope = auth.get("scope", {}).get("project", {})
         if password.get("name") != self.username or password.get("password") != self.password:
-            raise ApiError(401, {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}})
+            raise ApiError(
+                401, {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}
+            )
         if scope.get("name") not in (self.project_name, None) and scope.get("id") != self.cloud.project_id:
             raise ApiError(401, {"error": {"code": 401, "title": "Unauthorized", "message": "No project matches the scope."}})
         token = uuid.uuid4().hex

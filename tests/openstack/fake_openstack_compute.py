@@ -105,7 +105,7 @@ class ComputeApi:
             raise NotModelled("keypair generation by the cloud")
         if name in self.cloud.keypairs:
             raise nova_error(409, "conflictingRequest", f"Key pair '{name}' already exists.")
-        fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(spec["public_key"].encode()).digest())  # noqa: S324 - Nova's own format
+        fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(spec["public_key"].encode()).digest())
         keypair = {
             "name": name,
             "public_key": spec["public_key"],
@@ -168,11 +168,18 @@ class ComputeApi:
             network = self.cloud.networks[port["network_id"]]
             entries = addresses.setdefault(network["name"], [])
             for fixed in port["fixed_ips"]:
-                entries.append({"version": 4, "addr": fixed["ip_address"], "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+                entries.append(
+                    {"version": 4, "addr": fixed["ip_address"], "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]}
+                )
                 for fip in self.cloud.floating_ips.values():
                     if fip["port_id"] == port["id"]:
                         entries.append(
-                            {"version": 4, "addr": fip["floating_ip_address"], "OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]}
+                            {
+                                "version": 4,
+                                "addr": fip["floating_ip_address"],
+                                "OS-EXT-IPS:type": "floating",
+                                "OS-EXT-IPS-MAC:mac_addr": port["mac_address"],
+                            }
                         )
         view = dict(server)
         view["addresses"] = addresses
@@ -206,7 +213,13 @@ class ComputeApi:
             if port["device_id"] == server["id"]:
                 for group_id in port["security_groups"]:
                     group = self.cloud.security_groups[group_id]
-                    groups[group_id] = {"id": group_id, "name": group["name"], "description": group["description"], "tenant_id": group["project_id"], "rules": []}
+                    groups[group_id] = {
+                        "id": group_id,
+                        "name": group["name"],
+                        "description": group["description"],
+                        "tenant_id": group["project_id"],
+                        "rules": [],
+                    }
         return 200, {"security_groups": list(groups.values())}
 
     def create_server(self, request: Request) -> tuple[int, Any]:
@@ -219,7 +232,11 @@ class ComputeApi:
         if spec.get("key_name") and spec["key_name"] not in self.cloud.keypairs:
             raise nova_error(400, "badRequest", f"Invalid key_name provided: {spec['key_name']}")
         if len(self.cloud.servers) >= MAX_INSTANCES:
-            raise nova_error(403, "forbidden", f"Quota exceeded for instances: Requested 1, but already used {MAX_INSTANCES} of {MAX_INSTANCES} instances")
+            raise nova_error(
+                403,
+                "forbidden",
+                f"Quota exceeded for instances: Requested 1, but already used {MAX_INSTANCES} of {MAX_INSTANCES} instances",
+            )
         networks = spec.get("networks") or []
         if not networks or any(set(n) != {"port"} for n in networks):
             raise NotModelled("servers are only created on pre-made ports")
@@ -250,7 +267,13 @@ class ComputeApi:
             "user_id": self.cloud.user_id,
             "metadata": dict(spec.get("metadata") or {}),
             "key_name": spec.get("key_name"),
-            "flavor": {"id": flavor["id"], "original_name": flavor["name"], "vcpus": flavor["vcpus"], "ram": flavor["ram"], "disk": flavor["disk"]},
+            "flavor": {
+                "id": flavor["id"],
+                "original_name": flavor["name"],
+                "vcpus": flavor["vcpus"],
+                "ram": flavor["ram"],
+                "disk": flavor["disk"],
+            },
             "image": {"id": spec["imageRef"], "links": []},
             "security_groups": [{"name": g["name"]} for g in spec.get("security_groups") or []],
             "created": "2024-01-01T00:00:00Z",
@@ -268,7 +291,15 @@ class ComputeApi:
             "user_data_present": bool(user_data),
         }
         self.cloud.servers[server_id] = server
-        return 202, {"server": {"id": server_id, "links": [], "OS-DCF:diskConfig": "MANUAL", "security_groups": server["security_groups"], "adminPass": None}}
+        return 202, {
+            "server": {
+                "id": server_id,
+                "links": [],
+                "OS-DCF:diskConfig": "MANUAL",
+                "security_groups": server["security_groups"],
+                "adminPass": None,
+            }
+        }
 
     def delete_server(self, request: Request) -> tuple[int, Any]:
         server = self.cloud.servers.pop(request.arg("id"), None)

@@ -76,7 +76,9 @@ class NetworkApi:
         self._new_security_group({"name": "default", "description": "Default security group"})
 
     def versions(self, request: Request) -> tuple[int, Any]:
-        return 200, {"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": f"{self.fake.base_url}{PREFIX}/"}]}]}
+        return 200, {
+            "versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": f"{self.fake.base_url}{PREFIX}/"}]}]
+        }
 
     # --- generic reads ------------------------------------------------------------------
     def _store(self, collection: str) -> dict[str, Json]:
@@ -184,7 +186,11 @@ class NetworkApi:
     def delete_network(self, request: Request) -> tuple[int, Any]:
         network = self._get("networks", request.arg("id"))
         if self._ports_on(network["id"]):
-            raise neutron_error(409, "NetworkInUse", f"Unable to complete operation on network {network['id']}. There are one or more ports still in use on the network.")
+            raise neutron_error(
+                409,
+                "NetworkInUse",
+                f"Unable to complete operation on network {network['id']}. There are one or more ports still in use on the network.",
+            )
         for subnet_id in network["subnets"]:
             self.cloud.subnets.pop(subnet_id, None)
         del self.cloud.networks[network["id"]]
@@ -231,15 +237,21 @@ class NetworkApi:
     def delete_subnet(self, request: Request) -> tuple[int, Any]:
         subnet = self._get("subnets", request.arg("id"))
         if self._ports_in_subnet(subnet["id"]):
-            raise neutron_error(409, "SubnetInUse", f"Unable to complete operation on subnet {subnet['id']}: One or more ports have an IP allocation from this subnet.")
+            raise neutron_error(
+                409,
+                "SubnetInUse",
+                f"Unable to complete operation on subnet {subnet['id']}: One or more ports have an IP allocation from this subnet.",
+            )
         del self.cloud.subnets[subnet["id"]]
         self.cloud.networks[subnet["network_id"]]["subnets"].remove(subnet["id"])
         return 204, None
 
-    def _allocate(self, subnet: Json, wanted: str | None = None) -> str:
+    def _allocate(self, subnet: Json, wanted: str | None = None, *, gateway: bool = False) -> str:
         used = {f["ip_address"] for p in self.cloud.ports.values() for f in p["fixed_ips"] if f["subnet_id"] == subnet["id"]}
         used |= {f["floating_ip_address"] for f in self.cloud.floating_ips.values()}
-        used.add(subnet["gateway_ip"])
+        if not gateway:
+            # Only a router interface may take the gateway address.
+            used.add(subnet["gateway_ip"])
         if wanted is not None:
             if wanted in used:
                 raise neutron_error(409, "IpAddressAlreadyAllocated", f"IP address {wanted} already allocated in subnet {subnet['id']}")
@@ -263,7 +275,10 @@ class NetworkApi:
         fixed_ips = []
         for wanted in requested:
             subnet = self._get("subnets", wanted["subnet_id"])
-            fixed_ips.append({"subnet_id": subnet["id"], "ip_address": self._allocate(subnet, wanted.get("ip_address"))})
+            is_gateway = spec.get("device_owner") == "network:router_interface"
+            fixed_ips.append(
+                {"subnet_id": subnet["id"], "ip_address": self._allocate(subnet, wanted.get("ip_address"), gateway=is_gateway)}
+            )
         groups = spec.get("security_groups")
         if groups is None:
             groups = [g["id"] for g in self.cloud.security_groups.values() if g["name"] == "default"]
@@ -274,7 +289,7 @@ class NetworkApi:
             "device_id": spec.get("device_id", ""),
             "device_owner": spec.get("device_owner", ""),
             "fixed_ips": fixed_ips,
-            "mac_address": "fa:16:3e:%02x:%02x:%02x" % (self.rng.randrange(256), self.rng.randrange(256), self.rng.randrange(256)),
+            "mac_address": "fa:16:3e:" + ":".join(f"{self.rng.randrange(256):02x}" for _ in range(3)),
             "security_groups": list(groups),
             "allowed_address_pairs": list(spec.get("allowed_address_pairs") or []),
             "admin_state_up": spec.get("admin_state_up", True),
@@ -293,7 +308,9 @@ class NetworkApi:
     def delete_port(self, request: Request) -> tuple[int, Any]:
         port = self._get("ports", request.arg("id"))
         if port["device_owner"] in ("network:router_interface", "network:router_gateway"):
-            raise neutron_error(409, "PortInUse", f"Port {port['id']} cannot be deleted directly via the port API: has device owner {port['device_owner']}.")
+            raise neutron_error(
+                409, "PortInUse", f"Port {port['id']} cannot be deleted directly via the port API: has device owner {port['device_owner']}."
+            )
         for fip in self.cloud.floating_ips.values():
             if fip["port_id"] == port["id"]:
                 fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
@@ -308,7 +325,9 @@ class NetworkApi:
         if not network["router:external"]:
             raise neutron_error(400, "BadRequest", f"Bad router request: Network {network['id']} is not an external network.")
         subnet = self.cloud.subnets[network["subnets"][0]]
-        port = self._new_port({"network_id": network["id"], "device_owner": "network:router_gateway", "device_id": router_id, "security_groups": []})
+        port = self._new_port(
+            {"network_id": network["id"], "device_owner": "network:router_gateway", "device_id": router_id, "security_groups": []}
+        )
         return {
             "network_id": network["id"],
             "enable_snat": info.get("enable_snat", True),
@@ -317,8 +336,16 @@ class NetworkApi:
 
     def create_router(self, request: Request) -> tuple[int, Any]:
         spec = self._body(request, "router")
-        router = self._common(spec) | {"status": "ACTIVE", "admin_state_up": spec.get("admin_state_up", True), "routes": [],
-                                       "distributed": False, "ha": False, "availability_zones": ["nova"], "availability_zone_hints": [], "flavor_id": None}
+        router = self._common(spec) | {
+            "status": "ACTIVE",
+            "admin_state_up": spec.get("admin_state_up", True),
+            "routes": [],
+            "distributed": False,
+            "ha": False,
+            "availability_zones": ["nova"],
+            "availability_zone_hints": [],
+            "flavor_id": None,
+        }
         router["external_gateway_info"] = self._gateway(spec.get("external_gateway_info"), router["id"])
         self.cloud.routers[router["id"]] = router
         return 201, {"router": router}
@@ -333,7 +360,6 @@ class NetworkApi:
             wanted = spec["external_gateway_info"] or {}
             current = router["external_gateway_info"] or {}
             if wanted.get("network_id") != current.get("network_id"):
-
                 raise NotModelled("changing a router's gateway")
             if "enable_snat" in wanted:
                 current["enable_snat"] = wanted["enable_snat"]
@@ -363,33 +389,64 @@ class NetworkApi:
         for port in self._interfaces(router["id"]):
             if any(f["subnet_id"] == subnet["id"] for f in port["fixed_ips"]):
                 raise neutron_error(400, "BadRequest", f"Router already has a port on subnet {subnet['id']}")
-        port = self._new_port({
-            "network_id": subnet["network_id"],
-            "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}],
-            "device_owner": "network:router_interface",
-            "device_id": router["id"],
-            "security_groups": [],
-        })
+        port = self._new_port(
+            {
+                "network_id": subnet["network_id"],
+                "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}],
+                "device_owner": "network:router_interface",
+                "device_id": router["id"],
+                "security_groups": [],
+            }
+        )
         port["status"] = "ACTIVE"
-        return 200, {"id": router["id"], "subnet_id": subnet["id"], "subnet_ids": [subnet["id"]], "port_id": port["id"],
-                     "network_id": subnet["network_id"], "tenant_id": router["tenant_id"], "project_id": router["project_id"]}
+        return 200, {
+            "id": router["id"],
+            "subnet_id": subnet["id"],
+            "subnet_ids": [subnet["id"]],
+            "port_id": port["id"],
+            "network_id": subnet["network_id"],
+            "tenant_id": router["tenant_id"],
+            "project_id": router["project_id"],
+        }
 
     def remove_interface(self, request: Request) -> tuple[int, Any]:
         router = self._get("routers", request.arg("id"))
         body = request.body or {}
-        matches = [p for p in self._interfaces(router["id"])
-                   if p["id"] == body.get("port_id") or any(f["subnet_id"] == body.get("subnet_id") for f in p["fixed_ips"])]
+        matches = [
+            p
+            for p in self._interfaces(router["id"])
+            if p["id"] == body.get("port_id") or any(f["subnet_id"] == body.get("subnet_id") for f in p["fixed_ips"])
+        ]
         if not matches:
-            raise neutron_error(404, "RouterInterfaceNotFound", f"Router {router['id']} does not have an interface with id {body.get('port_id')}")
+            raise neutron_error(
+                404, "RouterInterfaceNotFound", f"Router {router['id']} does not have an interface with id {body.get('port_id')}"
+            )
         port = matches[0]
         subnet_id = port["fixed_ips"][0]["subnet_id"]
-        in_use = [f for f in self.cloud.floating_ips.values() if f["router_id"] == router["id"] and f["port_id"]
-                  and any(x["subnet_id"] == subnet_id for x in self.cloud.ports[f["port_id"]]["fixed_ips"])]
+        in_use = [
+            f
+            for f in self.cloud.floating_ips.values()
+            if f["router_id"] == router["id"]
+            and f["port_id"]
+            and any(x["subnet_id"] == subnet_id for x in self.cloud.ports[f["port_id"]]["fixed_ips"])
+        ]
         if in_use:
-            raise neutron_error(409, "RouterInterfaceInUseByFloatingIP", f"Router interface for subnet {subnet_id} on router {router['id']} cannot be deleted, as it is required by one or more floating IPs.")
+            raise neutron_error(
+                409,
+                "RouterInterfaceInUseByFloatingIP",
+                f"Router interface for subnet {subnet_id} on router {router['id']} cannot be deleted, "
+                "as it is required by one or more floating IPs.",
+            )
         del self.cloud.ports[port["id"]]
-        return 200, {"id": router["id"], "subnet_id": subnet_id, "subnet_ids": [subnet_id], "port_id": port["id"],
-                     "network_id": port["network_id"], "tenant_id": router["tenant_id"], "project_id": router["project_id"]}
+        return 200, {
+            "id": router["id"],
+            "subnet_id": subnet_id,
+            "subnet_ids": [subnet_id],
+            "port_id": port["id"],
+            "network_id": port["network_id"],
+            "tenant_id": router["tenant_id"],
+            "project_id": router["project_id"],
+        }
 
     # --- security groups --------------------------------------------------------------------
     def _new_security_group(self, spec: Json) -> Json:
@@ -437,12 +494,25 @@ class NetworkApi:
             "updated_at": "2024-01-01T00:00:00Z",
         }
         for existing in group["security_group_rules"]:
-            if all(existing[k] == rule[k] for k in ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id")):
+            if all(
+                existing[k] == rule[k]
+                for k in ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id")
+            ):
                 raise neutron_error(409, "SecurityGroupRuleExists", f"Security group rule already exists. Rule id is {existing['id']}.")
         group["security_group_rules"].append(rule)
         return rule
 
     def create_rule(self, request: Request) -> tuple[int, Any]:
+        bulk = (request.body or {}).get("security_group_rules")
+        if isinstance(bulk, list):
+            # Neutron's bulk form: all rules or none.
+            group_rules = {g["id"]: list(g["security_group_rules"]) for g in self.cloud.security_groups.values()}
+            try:
+                return 201, {"security_group_rules": [self._new_rule(spec) for spec in bulk]}
+            except ApiError:
+                for group_id, rules in group_rules.items():
+                    self.cloud.security_groups[group_id]["security_group_rules"] = rules
+                raise
         return 201, {"security_group_rule": self._new_rule(self._body(request, "security_group_rule"))}
 
     def delete_rule(self, request: Request) -> tuple[int, Any]:
@@ -462,22 +532,39 @@ class NetworkApi:
             for interface in self._interfaces(router["id"]):
                 if subnet_ids & {f["subnet_id"] for f in interface["fixed_ips"]}:
                     return router["id"]
-        raise neutron_error(404, "ExternalGatewayForFloatingIPNotFound",
-                            f"External network {external_network_id} is not reachable from subnet {sorted(subnet_ids)}. "
-                            f"Therefore, cannot associate Port {port['id']} with a Floating IP.")
+        raise neutron_error(
+            404,
+            "ExternalGatewayForFloatingIPNotFound",
+            f"External network {external_network_id} is not reachable from subnet {sorted(subnet_ids)}. "
+            f"Therefore, cannot associate Port {port['id']} with a Floating IP.",
+        )
 
     def create_floating_ip(self, request: Request) -> tuple[int, Any]:
         spec = self._body(request, "floatingip")
         network = self._get("networks", spec.get("floating_network_id", ""))
         if not network["router:external"]:
             raise neutron_error(400, "BadRequest", f"Network {network['id']} is not a valid external network")
-        fip = self._common(spec) | {"floating_network_id": network["id"], "port_id": None, "fixed_ip_address": None,
-                                    "router_id": None, "status": "DOWN", "port_details": None, "port_forwardings": [],
-                                    "dns_domain": "", "dns_name": "", "qos_policy_id": None}
+        fip = self._common(spec) | {
+            "floating_network_id": network["id"],
+            "port_id": None,
+            "fixed_ip_address": None,
+            "router_id": None,
+            "status": "DOWN",
+            "port_details": None,
+            "port_forwardings": [],
+            "dns_domain": "",
+            "dns_name": "",
+            "qos_policy_id": None,
+        }
         fip.pop("name")
         if spec.get("port_id"):
             port = self._get("ports", spec["port_id"])
-            fip.update(port_id=port["id"], fixed_ip_address=port["fixed_ips"][0]["ip_address"], router_id=self._router_for(port, network["id"]), status="ACTIVE")
+            fip.update(
+                port_id=port["id"],
+                fixed_ip_address=port["fixed_ips"][0]["ip_address"],
+                router_id=self._router_for(port, network["id"]),
+                status="ACTIVE",
+            )
         fip["floating_ip_address"] = self._allocate(self.cloud.subnets[network["subnets"][0]])
         self.cloud.floating_ips[fip["id"]] = fip
         return 201, {"floatingip": fip}

@@ -142,3 +142,18 @@ def test_published_sha256_formats() -> None:
 def test_render_both_template_styles() -> None:
     variables = {"a": "1", "b": "{a}-2"}
     assert render("{{ b }}/{a}", variables, "t") == "1-2/1"
+
+
+def test_image_fetched_when_the_sources_file_names_it(site: tuple[Path, str], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABCTL_CACHE", str(tmp_path / "cache"))
+    docroot, base = site
+    digest = put(docroot, "mirror/images/pause.tar", b"an image archive")
+    put(docroot, "mirror/images/pause.tar.sha256", f"{digest}  pause.tar\n".encode())
+    sources = tmp_path / "s.yml"
+    sources.write_text(f"files_repo: {base}/mirror\n"
+                       "pause_image_download_url: '{{ files_repo }}/images/pause.tar'\n"
+                       "pause_image_checksum_url: '{url}.sha256'\n")
+    result = bundle.fetch(KUBE, sources=sources, only=["images/pause"])
+    assert result["fetched"] == ["images/pause"]
+    assert bundle.artifact_path(KUBE, "images/pause").read_bytes() == b"an image archive"

@@ -112,3 +112,15 @@ def test_package_version(tmp_path: Path) -> None:
     status.parent.mkdir(parents=True)
     status.write_text("Package: redis-server\nStatus: install ok installed\nVersion: 5:7.0.15-1~deb12u1\n\n")
     assert debian.package_version(tmp_path, "redis-server") == "7.0.15"
+
+
+@pytest.mark.parametrize(("output", "hint"), [
+    ("go: missing go.sum entry for module providing package x", "go mod tidy"),
+    ("dial tcp: lookup proxy: no such host", "module proxy"),
+    ("fatal error: seccomp.h: No such file or directory", "libseccomp-dev"),
+    ("something else", "read the log"),
+])
+def test_go_build_failures_come_with_a_fix(output: str, hint: str) -> None:
+    from labctl.bundle.gobuild import fix_hint
+
+    assert hint in fix_hint(output, Path("/w"))

@@ -39,12 +39,22 @@ func getenv(key, def string) string {
 	return def
 }
 
+// portEnv reads a port variable, tolerating Kubernetes service links, which
+// set e.g. REDIS_MASTER_PORT=tcp://10.96.0.12:6379 for a service redis-master.
+func portEnv(key, def string) string {
+	v := getenv(key, def)
+	if i := strings.LastIndex(v, ":"); strings.Contains(v, "://") && i >= 0 {
+		return v[i+1:]
+	}
+	return v
+}
+
 func configFromEnv() config {
-	port := getenv("REDIS_PORT", "6379")
+	port := portEnv("REDIS_PORT", "6379")
 	return config{
 		Port:    getenv("PORT", "80"),
-		Master:  net.JoinHostPort(getenv("REDIS_MASTER_HOST", "redis-master"), getenv("REDIS_MASTER_PORT", port)),
-		Replica: net.JoinHostPort(getenv("REDIS_REPLICA_HOST", "redis-replica"), getenv("REDIS_REPLICA_PORT", port)),
+		Master:  net.JoinHostPort(getenv("REDIS_MASTER_HOST", "redis-master"), portEnv("REDIS_MASTER_PORT", port)),
+		Replica: net.JoinHostPort(getenv("REDIS_REPLICA_HOST", "redis-replica"), portEnv("REDIS_REPLICA_PORT", port)),
 		Key:     getenv("GUESTBOOK_KEY", "guestbook"),
 	}
 }

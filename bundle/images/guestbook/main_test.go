@@ -186,3 +186,12 @@ func TestRESPDecoding(t *testing.T) {
 		t.Fatal("want a RESP error")
 	}
 }
+
+func TestConfigToleratesServiceLinkVariables(t *testing.T) {
+	t.Setenv("REDIS_MASTER_PORT", "tcp://10.96.0.12:6380")
+	t.Setenv("REDIS_REPLICA_HOST", "replica.example")
+	cfg := configFromEnv()
+	if cfg.Master != "redis-master:6380" || cfg.Replica != "replica.example:6379" || cfg.Port != "80" {
+		t.Fatalf("config %+v", cfg)
+	}
+}

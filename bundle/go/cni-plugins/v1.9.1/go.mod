@@ -1,4 +1,4 @@
-// Wrapper module: builds cni-plugins v1.9.1 from the Go module proxy (see labctl/bundle/gowrap.py).
+// Wrapper module: builds cni-plugins v1.9.1 from the Go module proxy (see bundle/go/gen_wrappers.py).
 module labctl.local/cni-plugins-v1.9.1
 
 go 1.26.0

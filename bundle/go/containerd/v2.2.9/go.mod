@@ -1,4 +1,4 @@
-// Wrapper module: builds containerd v2.2.9 from the Go module proxy (see labctl/bundle/gowrap.py).
+// Wrapper module: builds containerd v2.2.9 from the Go module proxy (see bundle/go/gen_wrappers.py).
 module labctl.local/containerd-v2.2.9
 
 go 1.26.0

@@ -1,4 +1,4 @@
-// Wrapper module: builds coredns v1.14.7 from the Go module proxy (see labctl/bundle/gowrap.py).
+// Wrapper module: builds coredns v1.14.7 from the Go module proxy (see bundle/go/gen_wrappers.py).
 module labctl.local/coredns-v1.14.7
 
 go 1.26.0

@@ -1,4 +1,4 @@
-// Wrapper module: builds crictl v1.36.0 from the Go module proxy (see labctl/bundle/gowrap.py).
+// Wrapper module: builds crictl v1.36.0 from the Go module proxy (see bundle/go/gen_wrappers.py).
 module labctl.local/crictl-v1.36.0
 
 go 1.26.2

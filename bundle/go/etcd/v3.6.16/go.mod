@@ -1,4 +1,4 @@
-// Wrapper module: builds etcd v3.6.16 from the Go module proxy (see labctl/bundle/gowrap.py).
+// Wrapper module: builds etcd v3.6.16 from the Go module proxy (see bundle/go/gen_wrappers.py).
 module labctl.local/etcd-v3.6.16
 
 go 1.26.0

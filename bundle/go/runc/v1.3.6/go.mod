@@ -1,4 +1,4 @@
-// Wrapper module: builds runc v1.3.6 from the Go module proxy (see labctl/bundle/gowrap.py).
+// Wrapper module: builds runc v1.3.6 from the Go module proxy (see bundle/go/gen_wrappers.py).
 module labctl.local/runc-v1.3.6
 
 go 1.26.0

@@ -78,7 +78,7 @@ RETURN = r"""
 met: {description: Whether the condition held before the deadline., type: bool, returned: always}
 observed: {description: The last observation., type: raw, returned: always}
 at: {description: When the condition first held (ISO 8601), or null., type: str, returned: always}
-started: {description: When waiting started (ISO 8601)., type: str, returned: always}
+waited_since: {description: When waiting started (ISO 8601)., type: str, returned: always}
 elapsed_s: {description: Seconds spent waiting., type: float, returned: always}
 polls: {description: Number of polls., type: int, returned: always}
 """

@@ -1,0 +1,167 @@
+"""`labctl drill`: run drill roles with the availability probe beside them, store results.
+
+Per drill: pick the target, journal the undo, start the probe, run
+playbooks/drill.yml, stop the probe, merge the role's record and the probe's
+measurements into one labctl.drill-result/v1 document, store it.
+"""
+
+import time
+from typing import Any
+
+from labctl import journal, results
+from labctl.drills import BY_ID, Drill
+from labctl.errors import UsageError
+from labctl.inventory import Inventory, load_inventory
+from labctl.kube import KubeClient, KubeUnavailable
+from labctl.lab import Lab
+from labctl.lifecycle import cluster_vars
+from labctl.probe import AvailabilityProbe, app_targets
+from labctl.runner import run_playbook
+from labctl.ui import Ui
+
+# What each drill's restore undoes; drills without a fault to undo are absent.
+UNDO = {
+    "apiserver-down": "start kube-apiserver",
+    "scheduler-down": "start kube-scheduler, scale nginx back",
+    "controller-manager-down": "start kube-controller-manager, scale nginx back",
+    "worker-drain": "uncordon the worker",
+    "worker-failure": "start the kubelet",
+    "node-partition": "delete the DROP rule, start containerd and the kubelet",
+    "etcd-outage": "start etcd",
+    "etcd-backup-restore": "start etcd and the control plane, re-apply nginx",
+    "kubelet-version": "reinstall the original kubelet",
+    "apiserver-kill": "start kube-apiserver",
+    "apiserver-ha": "start kube-apiserver",
+}
+WORKER_DRILLS = {"worker-drain", "worker-failure", "node-partition", "kubelet-version"}
+
+
+def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
+    """Worker drills take the worker running most nginx pods (so evictions show); others a controller."""
+    if drill.id not in WORKER_DRILLS:
+        return inventory.by_role("controller")[0].name
+    workers = [n.name for n in inventory.by_role("worker")]
+    if not workers:
+        raise UsageError(f"drill {drill.id} needs a worker node: `labctl up --workers 2`")
+    try:
+        from kubernetes import client as kclient
+
+        api = KubeClient(lab.kubeconfig_path, timeout=5)
+        pods = api.core.list_namespaced_pod("default", label_selector="app=nginx", _request_timeout=5).items
+        counts = {w: sum(1 for p in pods if p.spec.node_name == w) for w in workers}
+        _ = kclient
+        return max(workers, key=lambda w: (counts[w], w))
+    except (KubeUnavailable, OSError, Exception):  # noqa: BLE001 - fall back to a fixed choice
+        return workers[-1]
+
+
+def _iso(value: Any) -> Any:
+    """Epoch seconds or ISO text from a role → ISO 8601 in UTC with a Z."""
+    if isinstance(value, int | float):
+        return results.iso(value)
+    if isinstance(value, str) and value:
+        try:
+            return results.iso(results.parse_iso(value if value.endswith("Z") or "+" in value[10:] else value + "Z"))
+        except ValueError:
+            try:
+                return results.iso(float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def to_reported(raw: dict[str, Any]) -> dict[str, Any]:
+    """The role's set_stats record → the shape results.assemble expects."""
+    instants = {k: _iso(v) for k, v in (raw.get("instants") or {}).items()}
+    durations: dict[str, float | None] = {}
+    for name, (start, end) in (raw.get("durations") or {}).items():
+        a, b = results.parse_iso(instants.get(start)), results.parse_iso(instants.get(end))
+        durations[name] = round(b - a, 1) if a is not None and b is not None else None
+    phases = [
+        {"name": p["name"], "started": _iso(p.get("started")), "ended": _iso(p.get("ended")), "status": p.get("status") or "ok",
+         **({"message": p["message"]} if p.get("message") else {})}
+        for p in raw.get("phases") or []
+        if p.get("name") in results.PHASES
+    ]
+    events = [{"at": _iso(e.get("at")), "kind": str(e.get("kind", "")), "message": str(e.get("message", ""))} for e in raw.get("events") or []]
+    expectations = []
+    for e in raw.get("expectations") or []:
+        expectations.append({
+            "description": str(e.get("description", "")),
+            "phase": str(e.get("phase", "")),
+            "expected": e.get("expected"),
+            "observed": e.get("observed"),
+            "met": bool(e.get("met")),
+            "at": _iso(e.get("at")),
+        })
+    return {
+        "phases": phases,
+        "expectations": expectations,
+        "timings": {"instants": instants, "durations_s": durations,
+                    "expected_s": {k: (float(v) if v is not None else None) for k, v in (raw.get("expected_s") or {}).items()}},
+        "events": events,
+        "restore": raw.get("restore") or {},
+        "error": raw.get("error") or None,
+    }
+
+
+def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui) -> dict[str, Any]:
+    config = lab.load_config()
+    if drill.needs_ha and config.topology.controllers < 3:
+        raise UsageError(f"drill {drill.id} needs the HA topology: `labctl up --controllers 3 --lab NAME`")
+    target = pick_target(lab, drill, inventory)
+    entry = journal.add(lab, drill.id, drill.role, target, UNDO[drill.id]) if drill.id in UNDO else None
+    probe_host = inventory.by_role("controller")[0].ansible_host
+    probe = AvailabilityProbe(app_targets(probe_host, config.apps.nginx.node_port, config.apps.guestbook.node_port, lab.name)).start()
+    started = time.time()
+    extravars = {
+        **cluster_vars(lab, config),
+        "drill_id": drill.id,
+        "drill_role": drill.role,
+        "drill_target": target,
+        "drill_probe_host": probe_host,
+    }
+    try:
+        with ui.playbook(f"drill {drill.id} on {target}") as progress:
+            run = run_playbook("drill.yml", logs_dir=lab.logs_dir, inventory=lab.inventory_path, extravars=extravars,
+                               sink=progress, verbose=ui.verbose)
+    finally:
+        availability = probe.stop()
+    ended = time.time()
+    reported = to_reported(run.stats.get("drill") or {})
+    error = reported.pop("error", None)
+    if not run.succeeded:
+        error = run.failures[0].line() if run.failures else f"drill playbook ended {run.status} (rc {run.rc})"
+    elif not run.stats.get("drill"):
+        error = "the drill role reported nothing (see the logs)"
+    if entry and reported["restore"].get("verified"):
+        journal.remove(lab, [entry["id"]])
+    result = results.assemble(
+        lab=lab.name,
+        provider=inventory.provider,
+        kubernetes_version=config.kubernetes_version,
+        drill=drill.id,
+        started=started,
+        ended=ended,
+        reported=reported,
+        availability=availability,
+        outage_forbidden=drill.apps_must_stay_up,
+        error=error,
+    )
+    path = results.save(lab.results_dir, result)
+    if entry and not reported["restore"].get("verified"):
+        ui.warn(f"drill {drill.id} did not verify its restore: run `labctl recover --lab {lab.name}`")
+    return {**result, "path": str(path)}
+
+
+def run_drills(lab: Lab, ids: list[str], ui: Ui) -> list[dict[str, Any]]:
+    inventory = load_inventory(lab.inventory_path)
+    outcomes = []
+    with lab.lock("drill " + " ".join(ids)):
+        pending = journal.entries(lab)
+        if pending:
+            names = ", ".join(f"{e['drill']} on {e['target']}" for e in pending)
+            raise UsageError(f"lab {lab.name} still has a fault from an interrupted drill ({names}): run `labctl recover` first")
+        for drill_id in ids:
+            outcomes.append(run_one(lab, BY_ID[drill_id], inventory, ui))
+    return outcomes

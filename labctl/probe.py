@@ -1,0 +1,124 @@
+"""The availability probe: hits the apps from the host once a second for a whole drill.
+
+One thread per target so a hanging target never delays the others' samples.
+Each sample is [seconds since start, ok, latency ms, error]; the summary gives
+per-target success ratio and longest outage — what krkn calls recovery timing.
+"""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    method: str = "GET"
+    body: dict[str, Any] | None = None
+    expect_contains: str = ""
+
+    def sample(self, timeout: float, seq: int) -> tuple[bool, float | None, str | None]:
+        data = None
+        headers = {}
+        if self.body is not None:
+            payload = {k: (v.format(seq=seq) if isinstance(v, str) else v) for k, v in self.body.items()}
+            data = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url, data=data, method=self.method, headers=headers)
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - lab URLs only
+                body = response.read(65536).decode(errors="replace")
+                latency = (time.monotonic() - started) * 1000
+                if response.status >= 400:
+                    return False, latency, f"HTTP {response.status}"
+                if self.expect_contains and self.expect_contains not in body:
+                    return False, latency, f"body lacks {self.expect_contains!r}"
+                return True, latency, None
+        except urllib.error.HTTPError as error:
+            return False, (time.monotonic() - started) * 1000, f"HTTP {error.code}"
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            return False, None, str(reason)[:120]
+
+
+@dataclass
+class TargetSeries:
+    target: Target
+    samples: list[list[Any]] = field(default_factory=list)
+
+    def summary(self, interval_s: float) -> dict[str, Any]:
+        total = len(self.samples)
+        successes = sum(1 for s in self.samples if s[1])
+        longest = current = 0
+        for sample in self.samples:
+            current = 0 if sample[1] else current + 1
+            longest = max(longest, current)
+        return {
+            "name": self.target.name,
+            "url": self.target.url,
+            "samples": total,
+            "successes": successes,
+            "success_ratio": round(successes / total, 4) if total else None,
+            "longest_outage_s": round(longest * interval_s, 1),
+            "timeline": self.samples,
+        }
+
+
+class AvailabilityProbe:
+    def __init__(self, targets: list[Target], interval_s: float = 1.0, timeout_s: float = 0.9) -> None:
+        self.series = [TargetSeries(t) for t in targets]
+        self.interval_s = interval_s
+        self.timeout_s = min(timeout_s, interval_s)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.started = 0.0
+
+    def _loop(self, series: TargetSeries) -> None:
+        seq = 0
+        next_at = self.started
+        while not self._stop.is_set():
+            offset = round(time.time() - self.started, 3)
+            ok, latency, error = series.target.sample(self.timeout_s, seq)
+            series.samples.append([offset, ok, None if latency is None else round(latency, 1), error])
+            seq += 1
+            next_at += self.interval_s
+            self._stop.wait(max(0.0, next_at - time.time()))
+
+    def start(self) -> "AvailabilityProbe":
+        self.started = time.time()
+        for series in self.series:
+            thread = threading.Thread(target=self._loop, args=(series,), name=f"probe-{series.target.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self.timeout_s + 1)
+        targets = [s.summary(self.interval_s) for s in self.series]
+        total = sum(t["samples"] for t in targets)
+        successes = sum(t["successes"] for t in targets)
+        return {
+            "interval_s": self.interval_s,
+            "samples": total,
+            "success_ratio": round(successes / total, 4) if total else None,
+            "longest_outage_s": max((t["longest_outage_s"] for t in targets), default=0.0),
+            "targets": targets,
+        }
+
+
+def app_targets(host: str, nginx_port: int, guestbook_port: int, lab: str) -> list[Target]:
+    """The catalog's targets: nginx via its NodePort, guestbook read and write via its frontend."""
+    return [
+        Target("nginx", f"http://{host}:{nginx_port}/", expect_contains="nginx"),
+        Target("guestbook-read", f"http://{host}:{guestbook_port}/entries"),
+        Target("guestbook-write", f"http://{host}:{guestbook_port}/entries", method="POST",
+               body={"entry": f"probe {lab} #{{seq}}"}),
+    ]

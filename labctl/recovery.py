@@ -1,0 +1,27 @@
+"""`labctl recover`: replay the undo of every fault a dead drill left behind."""
+
+from typing import Any
+
+from labctl import journal
+from labctl.errors import InfraError
+from labctl.lifecycle import cluster_vars
+from labctl.runner import run_playbook
+from labctl.lab import Lab
+from labctl.ui import Ui
+
+
+def recover(lab: Lab, ui: Ui) -> dict[str, Any]:
+    with lab.lock("recover"):
+        pending = journal.entries(lab)
+        if not pending:
+            return {"lab": lab.name, "undone": [], "healthy": None, "message": "nothing to undo"}
+        extravars = {**cluster_vars(lab, lab.load_config()), "recover_entries": pending}
+        with ui.playbook(f"recover {len(pending)} fault(s)") as progress:
+            run = run_playbook("recover.yml", logs_dir=lab.logs_dir, inventory=lab.inventory_path, extravars=extravars,
+                               sink=progress, verbose=ui.verbose)
+        if not run.succeeded:
+            detail = run.failures[0].line() if run.failures else f"rc {run.rc}"
+            raise InfraError(f"recover failed: {detail} — the journal is kept; fix and run `labctl recover` again")
+        journal.remove(lab, [e["id"] for e in pending])
+    return {"lab": lab.name, "undone": [f"{e['drill']} on {e['target']}: {e['undo']}" for e in pending],
+            "healthy": bool(run.stats.get("healthy"))}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything labctl needs on a fresh Debian 12 machine (run as root):
+# apt packages, the Python virtualenv with labctl and its test tools, and the
+# offline bundle (built once from the package registries, cached in
+# ${LABCTL_CACHE:-~/.cache/labctl}; later runs reuse it in seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "error: setup installs packages and builds node filesystems: run it as root" >&2
+  exit 2
+fi
+
+apt_packages=(systemd-container debootstrap mmdebstrap iptables iproute2 openssh-client zstd
+  libseccomp-dev pkg-config gcc conntrack rsync redis-server)
+if [ -f bundle/apt-packages.txt ]; then
+  mapfile -t extra < <(grep -v '^\s*#' bundle/apt-packages.txt | sed '/^\s*$/d')
+  apt_packages+=("${extra[@]}")
+fi
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "apt: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "error: Go 1.26+ is needed to build the offline bundle: install it (golang-go or the Go toolchain)" >&2
+  exit 3
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  log "python: creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import labctl, moto, ansiblelint' >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.installed ]; then
+  log "python: installing labctl and its test tools"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[test]'
+  touch .venv/.installed
+fi
+
+log "bundle: building (incremental; the first build takes about half an hour on 2 cores)"
+.venv/bin/labctl bundle build

@@ -1,0 +1,147 @@
+"""The CLI contract: every command answers, bad input exits 2 with one clear line."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from labctl.drills import CATALOG
+
+from clihelp import run_cli
+
+COMMANDS = ["up", "down", "status", "deploy", "drill", "results", "report", "recover", "kubectl", "ssh", "env", "doctor",
+            "bundle build", "bundle fetch", "bundle status", "bundle verify", "inventory from-terraform"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, labctl_home: Path) -> None:
+    done = run_cli(*command.split(), "--help", home=labctl_home)
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+
+
+def test_top_level_help_documents_exit_codes(labctl_home: Path) -> None:
+    done = run_cli("--help", home=labctl_home)
+    assert "2 usage or input error" in done.stdout
+    assert "3 infrastructure error" in done.stdout
+
+
+def test_drill_list_json_matches_catalog(labctl_home: Path) -> None:
+    done = run_cli("drill", "--list", "--output", "json", home=labctl_home)
+    assert done.returncode == 0, done.stderr
+    drills = json.loads(done.stdout)
+    assert [d["id"] for d in drills] == [d.id for d in CATALOG]
+    catalog_text = (Path(__file__).resolve().parents[3] / "shared" / "notes" / "drills.md")
+    if catalog_text.exists():
+        ids_in_catalog = {line.split("`")[1] for line in catalog_text.read_text().splitlines() if line.startswith("| `")}
+        assert {d["id"] for d in drills} == ids_in_catalog
+    for d in drills:
+        assert set(d) == {"id", "seeds", "description"}
+        assert d["seeds"] and d["description"]
+
+
+def test_unknown_drill_lists_valid_ones(labctl_home: Path) -> None:
+    done = run_cli("drill", "no-such-drill", home=labctl_home)
+    assert done.returncode == 2
+    assert "unknown drill 'no-such-drill'" in done.stderr
+    assert "pod-kill" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_provider_lists_valid_ones(labctl_home: Path) -> None:
+    done = run_cli("up", "vagrant", home=labctl_home)
+    assert done.returncode == 2
+    assert "unknown provider 'vagrant'" in done.stderr or "provider" in done.stderr
+    assert "local" in done.stderr and "aws" in done.stderr
+
+
+def test_missing_lab(labctl_home: Path) -> None:
+    for command in (["status"], ["down"], ["drill", "pod-kill"], ["recover"], ["kubectl", "get", "nodes"], ["env"]):
+        done = run_cli(*command, "--lab", "ghost", home=labctl_home)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "no lab named ghost: run `labctl up`" in done.stderr
+
+
+def test_malformed_config_is_one_line(labctl_home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "labctl.yaml"
+    bad.write_text("topology: [1, 2\n")
+    done = run_cli("up", "--config", str(bad), home=labctl_home)
+    assert done.returncode == 2
+    assert "not valid YAML" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_config_unknown_key_names_field(labctl_home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "labctl.yaml"
+    bad.write_text(yaml.safe_dump({"topology": {"workers": 2, "wrokers": 3}}))
+    done = run_cli("up", "--config", str(bad), home=labctl_home)
+    assert done.returncode == 2
+    assert "unknown key 'topology.wrokers'" in done.stderr
+
+
+def test_impossible_topology(labctl_home: Path) -> None:
+    done = run_cli("up", "--controllers", "2", home=labctl_home)
+    assert done.returncode == 2
+    assert "topology.controllers" in done.stderr and "odd" in done.stderr
+
+
+def test_bad_lab_name(labctl_home: Path) -> None:
+    done = run_cli("status", "--lab", "Bad_Name", home=labctl_home)
+    assert done.returncode == 2
+    assert "invalid lab name" in done.stderr
+
+
+def test_status_from_state_when_cluster_down(labctl_home: Path) -> None:
+    lab_dir = labctl_home / "labs" / "offline"
+    lab_dir.mkdir(parents=True)
+    (lab_dir / "state.json").write_text(json.dumps({"provider": "local", "phase": "ready", "kubelet_versions": {"worker-1": "v1.36.3"}}))
+    (lab_dir / "inventory.yml").write_text(yaml.safe_dump({
+        "all": {"vars": {"lab_name": "offline", "lab_provider": "local"},
+                "children": {"controllers": {"hosts": {"controller-1": {"ansible_host": "10.9.0.10", "node_ip": "10.9.0.10"}}},
+                             "workers": {"hosts": {"worker-1": {"ansible_host": "10.9.0.11", "node_ip": "10.9.0.11"}}}}}
+    }))
+    done = run_cli("status", "--lab", "offline", "--output", "json", home=labctl_home)
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["lab"] == "offline" and status["provider"] == "local"
+    assert status["nodes"] == [
+        {"name": "controller-1", "role": "controller", "ip": "10.9.0.10", "ready": False, "kubelet_version": ""},
+        {"name": "worker-1", "role": "worker", "ip": "10.9.0.11", "ready": False, "kubelet_version": "v1.36.3"},
+    ]
+    assert {a["name"] for a in status["apps"]} >= {"nginx", "guestbook-frontend"}
+    assert all(set(a) == {"name", "desired", "available"} for a in status["apps"])
+
+
+def test_second_concurrent_up_is_refused(labctl_home: Path) -> None:
+    import os
+    import subprocess
+    import time
+
+    lab_dir = labctl_home / "labs" / "busy"
+    lab_dir.mkdir(parents=True)
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        (lab_dir / "lock").write_text(json.dumps({"pid": holder.pid, "command": "up", "since": time.time()}))
+        done = run_cli("up", "--lab", "busy", home=labctl_home)
+        assert done.returncode == 2
+        assert f"lab busy is busy: up (pid {holder.pid})" in done.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert os.path.exists(lab_dir / "lock")
+
+
+def test_results_and_report_without_results(labctl_home: Path) -> None:
+    done = run_cli("results", home=labctl_home)
+    assert done.returncode == 0
+    assert "no results" in done.stdout
+    done = run_cli("report", home=labctl_home)
+    assert done.returncode == 2
+    assert "no drill results" in done.stderr
+
+
+def test_results_show_unknown_id(labctl_home: Path) -> None:
+    done = run_cli("results", "nope", home=labctl_home)
+    assert done.returncode == 2
+    assert "no result with id nope" in done.stderr

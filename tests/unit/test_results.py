@@ -1,0 +1,73 @@
+import jsonschema
+import pytest
+
+from labctl import results
+from labctl.drill_runner import to_reported
+
+
+def reported(met: bool = True, verified: bool = True) -> dict:
+    return {
+        "expectations": [{"description": "d", "expected": 1, "observed": 1, "met": met, "at": results.iso(1.7e9)}],
+        "restore": {"performed": True, "verified": verified},
+    }
+
+
+def assemble(**kwargs) -> dict:
+    base = dict(lab="l", provider="local", kubernetes_version="v1.36.3", drill="pod-kill", started=1.7e9, ended=1.7e9 + 9,
+                reported=reported(), availability=results.empty_availability(), outage_forbidden=False)
+    base.update(kwargs)
+    return results.assemble(**base)
+
+
+def test_pass_result_validates() -> None:
+    result = assemble()
+    results.validate(result)
+    assert result["verdict"] == "pass"
+    assert result["schema"] == "labctl.drill-result/v1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "verdict"),
+    [
+        ({"reported": reported(met=False)}, "fail"),
+        ({"reported": reported(verified=False)}, "fail"),
+        ({"error": "boom"}, "error"),
+        ({"reported": {"expectations": [], "restore": {}}}, "error"),
+    ],
+)
+def test_verdicts(kwargs: dict, verdict: str) -> None:
+    assert assemble(**kwargs)["verdict"] == verdict
+
+
+def test_outage_fails_drills_that_must_keep_apps_up() -> None:
+    availability = {"interval_s": 1.0, "samples": 10, "success_ratio": 0.8, "longest_outage_s": 2.0, "targets": []}
+    result = assemble(availability=availability, outage_forbidden=True)
+    assert result["verdict"] == "fail"
+    assert result["expectations"][-1]["met"] is False
+    assert assemble(availability=availability, outage_forbidden=False)["verdict"] == "pass"
+
+
+def test_schema_rejects_unknown_verdict() -> None:
+    result = assemble()
+    result["verdict"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError):
+        results.validate(result)
+
+
+def test_role_record_converts_epochs_and_durations() -> None:
+    raw = {
+        "phases": [{"name": "inject", "started": 1.7e9, "ended": 1.7e9 + 1, "status": "ok"}, {"name": "done", "started": 1, "ended": 2}],
+        "instants": {"injected": results.iso(1.7e9), "detected": results.iso(1.7e9 + 12.34)},
+        "durations": {"time_to_detect": ["injected", "detected"], "never": ["injected", "missing"]},
+        "expected_s": {"time_to_detect": 40},
+        "events": [{"at": 1.7e9, "kind": "action", "message": "stopped"}],
+        "expectations": [{"description": "x", "expected": "y", "observed": "z", "met": True, "at": None}],
+        "restore": {"performed": True, "verified": True},
+    }
+    out = to_reported(raw)
+    assert [p["name"] for p in out["phases"]] == ["inject"]
+    assert out["phases"][0]["started"].endswith("Z")
+    assert out["timings"]["durations_s"] == {"time_to_detect": 12.3, "never": None}
+    assert out["timings"]["expected_s"] == {"time_to_detect": 40.0}
+    result = assemble(reported=out)
+    results.validate(result)

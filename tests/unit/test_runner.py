@@ -1,0 +1,88 @@
+"""Real ansible-runner runs of small playbooks (connection local): events, set_stats, failures, secrets."""
+
+from pathlib import Path
+
+import pytest
+
+from labctl.runner import run_playbook
+
+OK_PLAYBOOK = """
+- name: Small play
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Say hello
+      ansible.builtin.debug:
+        msg: hello
+    - name: Change something
+      ansible.builtin.copy:
+        dest: "{{ out }}"
+        content: "x"
+        mode: "0644"
+    - name: Hand back data
+      ansible.builtin.set_stats:
+        aggregate: false
+        data:
+          answer: 42
+          nested: {ok: true}
+"""
+
+FAIL_PLAYBOOK = """
+- name: Failing play
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Break on purpose
+      ansible.builtin.fail:
+        msg: the widget is broken
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "play.yml"
+    path.write_text(text)
+    return path
+
+
+def test_success_returns_stats_and_counts(tmp_path: Path) -> None:
+    events: list[str] = []
+    result = run_playbook(
+        str(write(tmp_path, OK_PLAYBOOK)),
+        logs_dir=tmp_path / "logs",
+        inventory="localhost,",
+        extravars={"out": str(tmp_path / "out.txt")},
+        sink=lambda e: events.append(e.get("event", "")),
+    )
+    assert result.succeeded
+    assert result.stats == {"answer": 42, "nested": {"ok": True}}
+    assert result.total_changed == 1
+    assert "playbook_on_task_start" in events and "runner_on_ok" in events
+    assert result.artifacts_dir is not None and (result.artifacts_dir / "job_events").is_dir()
+    again = run_playbook(str(write(tmp_path, OK_PLAYBOOK)), logs_dir=tmp_path / "logs", inventory="localhost,",
+                         extravars={"out": str(tmp_path / "out.txt")})
+    assert again.total_changed == 0
+
+
+def test_failure_names_host_task_and_message(tmp_path: Path) -> None:
+    result = run_playbook(str(write(tmp_path, FAIL_PLAYBOOK)), logs_dir=tmp_path / "logs", inventory="localhost,")
+    assert not result.succeeded
+    assert result.failures[0].host == "localhost"
+    assert result.failures[0].task == "Break on purpose"
+    assert result.failures[0].message == "the widget is broken"
+    assert result.failures[0].line() == "localhost: task 'Break on purpose' failed: the widget is broken"
+
+
+def test_secrets_in_environment_never_reach_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "s3cr3t-value-that-must-not-leak"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("OS_PASSWORD", secret)
+    result = run_playbook(str(write(tmp_path, OK_PLAYBOOK)), logs_dir=tmp_path / "logs", inventory="localhost,",
+                          extravars={"out": str(tmp_path / "o.txt")})
+    assert result.succeeded
+    leaked = [p for p in (tmp_path / "logs").rglob("*") if p.is_file() and secret in p.read_text(errors="replace")]
+    assert leaked == []
+    import os
+
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == secret  # restored for the caller

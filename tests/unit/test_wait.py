@@ -1,0 +1,48 @@
+from labctl.wait import wait_until
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_met_records_first_instant_and_observation() -> None:
+    clock = FakeClock()
+    values = iter([1, 2, 3, 3, 3])
+    outcome = wait_until(lambda: next(values), lambda v: v >= 3, timeout_s=10, interval_s=1, clock=clock.time, sleep=clock.sleep)
+    assert outcome.met and outcome.observed == 3
+    assert outcome.polls == 3
+    assert outcome.at is not None and outcome.at.endswith("Z")
+
+
+def test_timeout_returns_last_observation_unmet() -> None:
+    clock = FakeClock()
+    outcome = wait_until(lambda: "NotReady", lambda v: v == "Ready", timeout_s=5, interval_s=1, clock=clock.time, sleep=clock.sleep)
+    assert not outcome.met
+    assert outcome.observed == "NotReady"
+    assert outcome.at is None
+    assert 5 <= outcome.polls <= 6
+
+
+def test_probe_errors_are_observations() -> None:
+    clock = FakeClock()
+
+    def refused() -> None:
+        raise ConnectionRefusedError("connection refused")
+
+    outcome = wait_until(refused, lambda v: "error" in v, timeout_s=3, clock=clock.time, sleep=clock.sleep)
+    assert outcome.met
+    assert "connection refused" in outcome.observed["error"]
+
+
+def test_stable_for_resets_on_flap() -> None:
+    clock = FakeClock()
+    values = iter([True, False, True, True, True])
+    outcome = wait_until(lambda: next(values), bool, timeout_s=10, stable_for=2, clock=clock.time, sleep=clock.sleep)
+    assert outcome.met and outcome.polls == 4
