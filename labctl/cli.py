@@ -101,8 +101,8 @@ def up(
             "openstack.flavor": flavor,
             "openstack.external_network": external_network,
         }
-        if allow_from and provider == "openstack":
-            overrides["openstack.allow_from"] = allow_from
+        # One flag for both clouds: the lab's provider decides which section is read.
+        overrides["openstack.allow_from"] = allow_from
         if fast_failover:
             overrides.update({
                 "node_failure.node_monitor_grace_period_s": 20,
@@ -187,6 +187,7 @@ def drill(
     names: Annotated[list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False)] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the drills.")] = False,
     lab: LabOpt = "default",
+    no_inject: Annotated[bool, typer.Option("--no-inject", hidden=True, help="Run every phase but the fault (proves checks can fail).")] = False,
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
 ) -> None:
@@ -211,7 +212,7 @@ def drill(
             from labctl import drill_runner
         except ModuleNotFoundError:
             raise NotAvailableError("running drills") from None
-        outcomes = drill_runner.run_drills(the_lab, [d.id for d in selected], ui)
+        outcomes = drill_runner.run_drills(the_lab, [d.id for d in selected], ui, skip_inject=no_inject)
     except LabctlError as error:
         fail(error)
         return
@@ -305,6 +306,47 @@ def report(
         fail(error)
         return
     emit(ui, {k: str(v) for k, v in paths.items()}, "\n".join(f"{k}: {v}" for k, v in paths.items()))
+
+
+node_app = typer.Typer(help="Grow or shrink a running lab.", no_args_is_help=True, epilog=EPILOG)
+app.add_typer(node_app, name="node")
+
+
+@node_app.command("add")
+def node_add(lab: LabOpt = "default", output: OutputOpt = "text", verbose: VerboseOpt = False) -> None:
+    """Add one worker: the provider makes the machine, the install roles join it."""
+    try:
+        ui = make_ui(output, verbose)
+        try:
+            from labctl import nodes
+        except ModuleNotFoundError:
+            raise NotAvailableError("adding nodes") from None
+        summary = nodes.add_worker(Lab(lab).require(), ui)
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"node {summary['node']} joined lab {lab}")
+
+
+@node_app.command("remove")
+def node_remove(
+    name: Annotated[str, typer.Argument(help="Worker to remove (drained, deleted from the cluster, machine removed).")],
+    lab: LabOpt = "default",
+    output: OutputOpt = "text",
+    verbose: VerboseOpt = False,
+) -> None:
+    """Remove one worker added with `labctl node add`."""
+    try:
+        ui = make_ui(output, verbose)
+        try:
+            from labctl import nodes
+        except ModuleNotFoundError:
+            raise NotAvailableError("removing nodes") from None
+        summary = nodes.remove_worker(Lab(lab).require(), name, ui)
+    except LabctlError as error:
+        fail(error)
+        return
+    emit(ui, summary, f"node {name} removed from lab {lab}")
 
 
 # --- access -------------------------------------------------------------------

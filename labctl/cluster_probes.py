@@ -104,16 +104,70 @@ def pods_probe(kubeconfig: str, selector: str, namespace: str, timeout: float = 
     return probe
 
 
-def http_probe(url: str, timeout: float = 2.0, ca_file: str | None = None) -> Probe:
+def node_pods_probe(kubeconfig: str, nodes: list[str], selector: str, namespace: str, timeout: float = 3.0) -> Probe:
+    """Pods (of SELECTOR, or all in NAMESPACE) split into those bound to NODES and those elsewhere."""
+
+    def probe() -> Any:
+        client, api_client, t = _clients(kubeconfig, timeout)
+        items = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector or None, _request_timeout=t).items
+        groups: dict[str, dict[str, Any]] = {
+            side: {"total": 0, "running": 0, "ready": 0, "terminating": 0, "pods": []} for side in ("on_nodes", "elsewhere")
+        }
+        for p in items:
+            node = p.spec.node_name or ""
+            if not node:
+                continue
+            side = groups["on_nodes" if node in nodes else "elsewhere"]
+            terminating = p.metadata.deletion_timestamp is not None
+            ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+            if terminating:
+                side["terminating"] += 1
+                continue
+            side["total"] += 1
+            side["running"] += int(p.status.phase == "Running")
+            side["ready"] += int(ready)
+            side["pods"].append(p.metadata.name)
+        for side in groups.values():
+            side["pods"].sort()
+        return groups
+
+    return probe
+
+
+def api_read_probe(kubeconfig: str, timeout: float = 3.0) -> Probe:
+    """A request the API server must answer from etcd (GET the default namespace, no cache).
+
+    /version (condition api) is served without etcd; this one fails when etcd is down:
+    an API error is observed as ok=False with its status, a refused or timed-out
+    connection raises (observed as an error).
+    """
+
+    def probe() -> Any:
+        client, api_client, t = _clients(kubeconfig, timeout)
+        try:
+            client.CoreV1Api(api_client).read_namespace("default", _request_timeout=t)
+        except client.ApiException as error:
+            return {"reachable": True, "ok": False, "status": error.status, "reason": str(error.reason or "")[:200]}
+        return {"reachable": True, "ok": True, "status": 200}
+
+    return probe
+
+
+def http_probe(url: str, timeout: float = 2.0, ca_file: str | None = None, needle: str | None = None) -> Probe:
     context = ssl.create_default_context(cafile=ca_file) if url.startswith("https") else None
 
     def probe() -> Any:
         try:
             with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310 - lab URLs
-                body = response.read(4096).decode(errors="replace")
-                return {"status": response.status, "body": body[:200]}
+                body = response.read(4 * 1024 * 1024).decode(errors="replace")
+                status = response.status
         except urllib.error.HTTPError as error:
-            return {"status": error.code, "body": ""}
+            body, status = "", error.code
+        # The whole body is searched, only its start is kept: observations end up in reports.
+        observed: dict[str, Any] = {"status": status, "body": body[:200]}
+        if needle is not None:
+            observed["found"] = needle in body
+        return observed
 
     return probe
 
@@ -175,8 +229,23 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
     if condition == "pods":
         probe = pods_probe(kubeconfig, str(params.get("selector") or ""), str(params.get("namespace") or "default"))
         return probe, (lambda o: "error" not in o and _compare(o, expect))
+    if condition == "node_pods":
+        nodes = list(params.get("names") or [])
+        if not nodes:
+            raise UsageError("condition node_pods needs names: the node(s) whose pods to count")
+        probe = node_pods_probe(kubeconfig, nodes, str(params.get("selector") or ""), str(params.get("namespace") or "default"))
+        return probe, (lambda o: "error" not in o and _compare(o, expect))
+    if condition == "api_read":
+        want_ok = bool(expect.get("ok", True))
+        probe = api_read_probe(kubeconfig)
+        if want_ok:
+            return probe, (lambda o: "error" not in o and o.get("ok") is True)
+        return probe, (lambda o: "error" in o or o.get("ok") is False)
     if condition == "http":
-        probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"))
+        needle = expect.pop("body_contains", None)
+        probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"), needle=None if needle is None else str(needle))
         want = expect or {"status": 200}
+        if needle is not None:
+            want["found"] = True
         return probe, (lambda o: "error" not in o and _compare(o, want))
     raise UsageError(f"unknown wait condition '{condition}': use api, nodes, deployment, pods or http")

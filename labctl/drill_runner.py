@@ -5,6 +5,7 @@ playbooks/drill.yml, stop the probe, merge the role's record and the probe's
 measurements into one labctl.drill-result/v1 document, store it.
 """
 
+import sys
 import time
 from typing import Any
 
@@ -105,7 +106,7 @@ def to_reported(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui) -> dict[str, Any]:
+def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: bool = False) -> dict[str, Any]:
     config = lab.load_config()
     if drill.needs_ha and config.topology.controllers < 3:
         raise UsageError(f"drill {drill.id} needs the HA topology: `labctl up --controllers 3 --lab NAME`")
@@ -120,6 +121,8 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui) -> dict[str, A
         "drill_role": drill.role,
         "drill_target": target,
         "drill_probe_host": probe_host,
+        "drill_skip_inject": skip_inject,
+        "labctl_command": [sys.executable, "-m", "labctl"],
     }
     try:
         with ui.playbook(f"drill {drill.id} on {target}") as progress:
@@ -154,7 +157,7 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui) -> dict[str, A
     return {**result, "path": str(path)}
 
 
-def run_drills(lab: Lab, ids: list[str], ui: Ui) -> list[dict[str, Any]]:
+def run_drills(lab: Lab, ids: list[str], ui: Ui, skip_inject: bool = False) -> list[dict[str, Any]]:
     inventory = load_inventory(lab.inventory_path)
     outcomes = []
     with lab.lock("drill " + " ".join(ids)):
@@ -163,5 +166,5 @@ def run_drills(lab: Lab, ids: list[str], ui: Ui) -> list[dict[str, Any]]:
             names = ", ".join(f"{e['drill']} on {e['target']}" for e in pending)
             raise UsageError(f"lab {lab.name} still has a fault from an interrupted drill ({names}): run `labctl recover` first")
         for drill_id in ids:
-            outcomes.append(run_one(lab, BY_ID[drill_id], inventory, ui))
+            outcomes.append(run_one(lab, BY_ID[drill_id], inventory, ui, skip_inject))
     return outcomes

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labctl.bundle import bundle_dir
 from labctl.bundle.versions import IMAGES
 from labctl.config import LabConfig, apply_overrides, load_config
 from labctl.errors import InfraError, UsageError
@@ -48,6 +49,8 @@ def cluster_vars(lab: Lab, config: LabConfig) -> dict[str, Any]:
         "unreachable_toleration_s": config.node_failure.unreachable_toleration_s,
         "apps": config.apps.model_dump(),
         "images": dict(IMAGES),
+        # Where `--offline` cloud labs push the bundle from (artifacts_source: push).
+        "lab_bundle_dir": str(bundle_dir(config.kubernetes_version)),
     }
 
 

@@ -70,6 +70,12 @@ EventSink = Callable[[dict[str, Any]], None]
 
 
 def _message_of(result: dict[str, Any]) -> str:
+    # A failed loop says only "One or more items failed": report the first failed item instead.
+    for item in result.get("results") or []:
+        if isinstance(item, dict) and item.get("failed"):
+            label = item.get("item")
+            inner = _message_of(item)
+            return f"item {label}: {inner}" if label is not None and not isinstance(label, dict) else inner
     for key in ("msg", "stderr", "reason", "exception"):
         value = result.get(key)
         if value:

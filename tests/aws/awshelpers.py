@@ -38,9 +38,9 @@ class Moto:
 
     def set_auth(self, initial_no_auth_actions: str) -> None:
         """moto enforces IAM policies after this many requests ('inf' = never, the default)."""
-        request = urllib.request.Request(
-            f"{self.endpoint}/moto-api/reset-auth", data=initial_no_auth_actions.encode(), method="POST", headers={"Content-Type": "text/plain"}
-        )
+        url = f"{self.endpoint}/moto-api/reset-auth"
+        # A text body: werkzeug would parse a form-encoded one away from request.data.
+        request = urllib.request.Request(url, data=initial_no_auth_actions.encode(), method="POST", headers={"Content-Type": "text/plain"})
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
 

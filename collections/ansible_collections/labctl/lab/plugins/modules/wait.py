@@ -11,10 +11,16 @@ description:
   - Runs on the Ansible controller with the labctl Python package.
 options:
   condition:
-    description: What to poll.
+    description:
+      - What to poll.
+      - node_pods splits the pods (of I(selector), or all in I(namespace)) into C(on_nodes) (bound to I(names))
+        and C(elsewhere), each with total, running, ready (non-terminating) and terminating counts and pod names.
+      - api_read GETs the default namespace, a read the API server must answer from etcd (unlike C(api), which
+        reads /version); observes ok (true when answered), status and reason; C(expect: {ok: false}) holds when the
+        request errors or the connection fails (etcd or the API server down).
     type: str
     required: true
-    choices: [api, nodes, deployment, pods, http]
+    choices: [api, nodes, deployment, pods, http, node_pods, api_read]
   kubeconfig:
     description: Kubeconfig of the lab (not needed for http).
     type: path
@@ -22,7 +28,7 @@ options:
     description: Deployment name (condition deployment).
     type: str
   names:
-    description: Node names to consider (condition nodes); all nodes when empty.
+    description: Node names to consider (condition nodes; all nodes when empty), or whose pods to count (condition node_pods).
     type: list
     elements: str
   count:
@@ -89,7 +95,7 @@ from ansible.module_utils.basic import AnsibleModule
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "condition": {"type": "str", "required": True, "choices": ["api", "nodes", "deployment", "pods", "http"]},
+            "condition": {"type": "str", "required": True, "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read"]},
             "kubeconfig": {"type": "path"},
             "name": {"type": "str"},
             "names": {"type": "list", "elements": "str"},
