@@ -29,7 +29,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-bundle_app = typer.Typer(help="The offline bundle: every binary, image and node filesystem a local cluster needs.", no_args_is_help=True, epilog=EPILOG)
+bundle_app = typer.Typer(
+    help="The offline bundle: every binary, image and node filesystem a local cluster needs.", no_args_is_help=True, epilog=EPILOG
+)
 inventory_app = typer.Typer(help="Inventories from other tools.", no_args_is_help=True, epilog=EPILOG)
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(inventory_app, name="inventory")
@@ -67,11 +69,17 @@ def up(
     controllers: Annotated[int | None, typer.Option(help="Controllers (1, or 3 for the HA topology).")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker nodes.")] = None,
     kubernetes_version: Annotated[str | None, typer.Option("--kubernetes-version", help="e.g. v1.36.3.")] = None,
-    fast_failover: Annotated[bool, typer.Option("--fast-failover", help="Classroom pace: node failures detected in 20 s, pods evicted after 30 s.")] = False,
-    provision_only: Annotated[bool, typer.Option("--provision-only", help="Stop once the machines exist and the inventory is written.")] = False,
+    fast_failover: Annotated[
+        bool, typer.Option("--fast-failover", help="Classroom pace: node failures detected in 20 s, pods evicted after 30 s.")
+    ] = False,
+    provision_only: Annotated[
+        bool, typer.Option("--provision-only", help="Stop once the machines exist and the inventory is written.")
+    ] = False,
     region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
     os_name: Annotated[str | None, typer.Option("--os", help="AWS: debian or flatcar.")] = None,
-    allow_from: Annotated[str | None, typer.Option("--allow-from", help="Cloud: CIDR admitted to SSH and the API (default: your address).")] = None,
+    allow_from: Annotated[
+        str | None, typer.Option("--allow-from", help="Cloud: CIDR admitted to SSH and the API (default: your address).")
+    ] = None,
     engine: Annotated[str | None, typer.Option(help="AWS: ansible (default) or terraform.")] = None,
     cloud: Annotated[str | None, typer.Option(help="OpenStack: cloud name from clouds.yaml.")] = None,
     image: Annotated[str | None, typer.Option(help="OpenStack: image name.")] = None,
@@ -104,11 +112,13 @@ def up(
         # One flag for both clouds: the lab's provider decides which section is read.
         overrides["openstack.allow_from"] = allow_from
         if fast_failover:
-            overrides.update({
-                "node_failure.node_monitor_grace_period_s": 20,
-                "node_failure.not_ready_toleration_s": 30,
-                "node_failure.unreachable_toleration_s": 30,
-            })
+            overrides.update(
+                {
+                    "node_failure.node_monitor_grace_period_s": 20,
+                    "node_failure.not_ready_toleration_s": 30,
+                    "node_failure.unreachable_toleration_s": 30,
+                }
+            )
         config = lifecycle.resolve_config(the_lab, provider, config_file, overrides)
         options = {"yes": yes, "provision_only": provision_only, "offline": offline}
         summary = lifecycle.up(the_lab, config, ui, options)
@@ -187,7 +197,9 @@ def drill(
     names: Annotated[list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False)] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the drills.")] = False,
     lab: LabOpt = "default",
-    no_inject: Annotated[bool, typer.Option("--no-inject", hidden=True, help="Run every phase but the fault (proves checks can fail).")] = False,
+    no_inject: Annotated[
+        bool, typer.Option("--no-inject", hidden=True, help="Run every phase but the fault (proves checks can fail).")
+    ] = False,
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
 ) -> None:
@@ -281,7 +293,9 @@ def results(
 @app.command()
 def report(
     lab: LabOpt = "default",
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for report.html and junit.xml (default: the lab's results).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory for report.html and junit.xml (default: the lab's results).")
+    ] = None,
     ids: Annotated[list[str] | None, typer.Option("--id", help="Only these result ids (repeatable).")] = None,
     output: OutputOpt = "text",
 ) -> None:
@@ -407,7 +421,9 @@ def doctor(output: OutputOpt = "text", provider: Annotated[str, typer.Option(hel
     else:
         table = Table("check", "ok", "detail / fix")
         for c in checks:
-            table.add_row(c["name"], "[green]yes[/]" if c["ok"] else "[red]no[/]", c["detail"] if c["ok"] else f"{c['detail']} — fix: {c['fix']}")
+            table.add_row(
+                c["name"], "[green]yes[/]" if c["ok"] else "[red]no[/]", c["detail"] if c["ok"] else f"{c['detail']} — fix: {c['fix']}"
+            )
         ui.out.print(table)
     if not all(c["ok"] for c in checks):
         raise typer.Exit(EXIT_INFRA)
@@ -415,7 +431,9 @@ def doctor(output: OutputOpt = "text", provider: Annotated[str, typer.Option(hel
 
 # --- bundle ---------------------------------------------------------------------
 
-VersionOpt = Annotated[str | None, typer.Option("--kubernetes-version", help="Bundle for this Kubernetes version (default: the default version).")]
+VersionOpt = Annotated[
+    str | None, typer.Option("--kubernetes-version", help="Bundle for this Kubernetes version (default: the default version).")
+]
 
 
 def _bundle_version(version: str | None) -> str:
@@ -501,7 +519,9 @@ def bundle_verify(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
     except LabctlError as error:
         fail(error)
         return
-    emit(ui, {"ok": not bad, "mismatched": bad}, "bundle verified: all artifacts match" if not bad else f"[red]mismatch:[/] {', '.join(bad)}")
+    emit(
+        ui, {"ok": not bad, "mismatched": bad}, "bundle verified: all artifacts match" if not bad else f"[red]mismatch:[/] {', '.join(bad)}"
+    )
     if bad:
         raise typer.Exit(EXIT_INFRA)
 
@@ -554,7 +574,7 @@ def main() -> None:
     except KeyboardInterrupt:
         Ui().err.print("interrupted: if a drill was running, run `labctl recover` to undo its fault")
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001 - never show a traceback to users
+    except Exception as error:
         if os.environ.get("LABCTL_DEBUG"):
             raise
         Ui().err.print(f"error: internal error: {error.__class__.__name__}: {error} (LABCTL_DEBUG=1 shows the traceback)")

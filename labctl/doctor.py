@@ -41,43 +41,90 @@ def local_checks() -> list[dict[str, Any]]:
             "apt-get install systemd-container",
         ),
     ]
-    for tool, package in (("ip", "iproute2"), ("iptables", "iptables"), ("ssh", "openssh-client"), ("ssh-keygen", "openssh-client"),
-                          ("tar", "tar"), ("zstd", "zstd")):
+    for tool, package in (
+        ("ip", "iproute2"),
+        ("iptables", "iptables"),
+        ("ssh", "openssh-client"),
+        ("ssh-keygen", "openssh-client"),
+        ("tar", "tar"),
+        ("zstd", "zstd"),
+    ):
         found = shutil.which(tool)
         checks.append(_check(f"tool {tool}", found is not None, found or "not found", f"apt-get install {package}"))
     filesystems = Path("/proc/filesystems").read_text()
-    checks.append(_check("overlayfs", "overlay" in filesystems, "overlay in /proc/filesystems" if "overlay" in filesystems else "missing",
-                         "load the overlay module (modprobe overlay)"))
-    checks.append(_check("bridge netfilter", Path("/proc/sys/net/bridge").is_dir(), "/proc/sys/net/bridge",
-                         "load br_netfilter (modprobe br_netfilter)"))
+    checks.append(
+        _check(
+            "overlayfs",
+            "overlay" in filesystems,
+            "overlay in /proc/filesystems" if "overlay" in filesystems else "missing",
+            "load the overlay module (modprobe overlay)",
+        )
+    )
+    checks.append(
+        _check(
+            "bridge netfilter", Path("/proc/sys/net/bridge").is_dir(), "/proc/sys/net/bridge", "load br_netfilter (modprobe br_netfilter)"
+        )
+    )
     controllers = _cgroup_controllers()
     needed = {"cpu", "memory", "pids"}
     missing = needed - controllers
-    checks.append(_check("cgroup controllers", not missing, ", ".join(sorted(controllers & (needed | {"cpuset", "devices", "freezer"}))),
-                         f"enable the {', '.join(sorted(missing))} cgroup controller(s)"))
+    checks.append(
+        _check(
+            "cgroup controllers",
+            not missing,
+            ", ".join(sorted(controllers & (needed | {"cpuset", "devices", "freezer"}))),
+            f"enable the {', '.join(sorted(missing))} cgroup controller(s)",
+        )
+    )
     home = data_home()
     probe_dir = home if home.exists() else Path(home.anchor)
     free_gib = shutil.disk_usage(probe_dir).free / 1024**3
-    checks.append(_check("free disk", free_gib >= MIN_FREE_DISK_GIB, f"{free_gib:.0f} GiB free at {probe_dir}",
-                         f"free at least {MIN_FREE_DISK_GIB} GiB or set LABCTL_HOME to a larger disk"))
+    checks.append(
+        _check(
+            "free disk",
+            free_gib >= MIN_FREE_DISK_GIB,
+            f"{free_gib:.0f} GiB free at {probe_dir}",
+            f"free at least {MIN_FREE_DISK_GIB} GiB or set LABCTL_HOME to a larger disk",
+        )
+    )
     mem = _mem_available_gib()
-    checks.append(_check("free memory", mem >= MIN_FREE_MEMORY_GIB, f"{mem:.1f} GiB available",
-                         f"a lab needs about 3 GiB: free at least {MIN_FREE_MEMORY_GIB} GiB"))
+    checks.append(
+        _check(
+            "free memory",
+            mem >= MIN_FREE_MEMORY_GIB,
+            f"{mem:.1f} GiB available",
+            f"a lab needs about 3 GiB: free at least {MIN_FREE_MEMORY_GIB} GiB",
+        )
+    )
     return checks
 
 
 def cloud_checks(provider: str) -> list[dict[str, Any]]:
     checks = [_check("ssh", shutil.which("ssh") is not None, shutil.which("ssh") or "not found", "apt-get install openssh-client")]
     if provider == "aws":
-        has_creds = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE") or Path("~/.aws/credentials").expanduser().exists())
-        checks.append(_check("AWS credentials", has_creds, "found" if has_creds else "none in the environment or ~/.aws",
-                             "export AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"))
+        has_creds = bool(
+            os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE") or Path("~/.aws/credentials").expanduser().exists()
+        )
+        checks.append(
+            _check(
+                "AWS credentials",
+                has_creds,
+                "found" if has_creds else "none in the environment or ~/.aws",
+                "export AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            )
+        )
     if provider == "openstack":
         paths = [Path("clouds.yaml"), Path("~/.config/openstack/clouds.yaml").expanduser(), Path("/etc/openstack/clouds.yaml")]
         env_file = os.environ.get("OS_CLIENT_CONFIG_FILE")
         found = [str(p) for p in paths if p.exists()] + ([env_file] if env_file and Path(env_file).exists() else [])
-        checks.append(_check("clouds.yaml", bool(found), found[0] if found else "not found",
-                             "write ~/.config/openstack/clouds.yaml or set OS_CLIENT_CONFIG_FILE"))
+        checks.append(
+            _check(
+                "clouds.yaml",
+                bool(found),
+                found[0] if found else "not found",
+                "write ~/.config/openstack/clouds.yaml or set OS_CLIENT_CONFIG_FILE",
+            )
+        )
     return checks
 
 

@@ -79,27 +79,39 @@ def to_reported(raw: dict[str, Any]) -> dict[str, Any]:
         a, b = results.parse_iso(instants.get(start)), results.parse_iso(instants.get(end))
         durations[name] = round(b - a, 1) if a is not None and b is not None else None
     phases = [
-        {"name": p["name"], "started": _iso(p.get("started")), "ended": _iso(p.get("ended")), "status": p.get("status") or "ok",
-         **({"message": p["message"]} if p.get("message") else {})}
+        {
+            "name": p["name"],
+            "started": _iso(p.get("started")),
+            "ended": _iso(p.get("ended")),
+            "status": p.get("status") or "ok",
+            **({"message": p["message"]} if p.get("message") else {}),
+        }
         for p in raw.get("phases") or []
         if p.get("name") in results.PHASES
     ]
-    events = [{"at": _iso(e.get("at")), "kind": str(e.get("kind", "")), "message": str(e.get("message", ""))} for e in raw.get("events") or []]
+    events = [
+        {"at": _iso(e.get("at")), "kind": str(e.get("kind", "")), "message": str(e.get("message", ""))} for e in raw.get("events") or []
+    ]
     expectations = []
     for e in raw.get("expectations") or []:
-        expectations.append({
-            "description": str(e.get("description", "")),
-            "phase": str(e.get("phase", "")),
-            "expected": e.get("expected"),
-            "observed": e.get("observed"),
-            "met": bool(e.get("met")),
-            "at": _iso(e.get("at")),
-        })
+        expectations.append(
+            {
+                "description": str(e.get("description", "")),
+                "phase": str(e.get("phase", "")),
+                "expected": e.get("expected"),
+                "observed": e.get("observed"),
+                "met": bool(e.get("met")),
+                "at": _iso(e.get("at")),
+            }
+        )
     return {
         "phases": phases,
         "expectations": expectations,
-        "timings": {"instants": instants, "durations_s": durations,
-                    "expected_s": {k: (float(v) if v is not None else None) for k, v in (raw.get("expected_s") or {}).items()}},
+        "timings": {
+            "instants": instants,
+            "durations_s": durations,
+            "expected_s": {k: (float(v) if v is not None else None) for k, v in (raw.get("expected_s") or {}).items()},
+        },
         "events": events,
         "restore": raw.get("restore") or {},
         "error": raw.get("error") or None,
@@ -126,8 +138,9 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: b
     }
     try:
         with ui.playbook(f"drill {drill.id} on {target}") as progress:
-            run = run_playbook("drill.yml", logs_dir=lab.logs_dir, inventory=lab.inventory_path, extravars=extravars,
-                               sink=progress, verbose=ui.verbose)
+            run = run_playbook(
+                "drill.yml", logs_dir=lab.logs_dir, inventory=lab.inventory_path, extravars=extravars, sink=progress, verbose=ui.verbose
+            )
     finally:
         availability = probe.stop()
     ended = time.time()

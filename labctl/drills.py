@@ -34,20 +34,79 @@ class Drill:
 
 # Seeds are named by their number in ../shared/seeds/ (000_…, 001_…).
 CATALOG: tuple[Drill, ...] = (
-    Drill("pki-check", ("004",), "Check that every component certificate is signed by the cluster CA, with sane SANs and expiry, that the admin certificate authenticates and anonymous access is refused."),
-    Drill("pod-kill", ("001", "002"), "Delete one app pod; the ReplicaSet creates a replacement and the app never goes down.", apps_must_stay_up=True),
-    Drill("apiserver-kill", ("000", "001", "002", "004"), "SIGKILL the API server process; its supervisor restarts it by itself and the apps stay up.", apps_must_stay_up=True),
-    Drill("apiserver-down", ("003",), "Stop the API server service: kubectl is refused while nginx keeps serving on its NodePort; start it again.", apps_must_stay_up=True),
+    Drill(
+        "pki-check",
+        ("004",),
+        "Check that every component certificate is signed by the cluster CA, with sane SANs and expiry, that "
+        "the admin certificate authenticates and anonymous access is refused.",
+    ),
+    Drill(
+        "pod-kill",
+        ("001", "002"),
+        "Delete one app pod; the ReplicaSet creates a replacement and the app never goes down.",
+        apps_must_stay_up=True,
+    ),
+    Drill(
+        "apiserver-kill",
+        ("000", "001", "002", "004"),
+        "SIGKILL the API server process; its supervisor restarts it by itself and the apps stay up.",
+        apps_must_stay_up=True,
+    ),
+    Drill(
+        "apiserver-down",
+        ("003",),
+        "Stop the API server service: kubectl is refused while nginx keeps serving on its NodePort; start it again.",
+        apps_must_stay_up=True,
+    ),
     Drill("scheduler-down", ("003", "004"), "Stop the scheduler and scale nginx 3→6: new pods stay Pending until the scheduler is back."),
-    Drill("controller-manager-down", ("003", "004"), "Stop the controller manager: scaling down and deleting pods are not reconciled until it is back."),
-    Drill("worker-drain", ("003", "004"), "Drain one worker: its pods are evicted and run elsewhere, the app stays up; uncordon does not move them back.", apps_must_stay_up=True),
-    Drill("worker-failure", ("003", "004"), "Stop the kubelet on one worker: the node goes NotReady, its pods are evicted after the toleration and replaced elsewhere.", apps_must_stay_up=True),
-    Drill("node-partition", ("000", "001", "002"), "Cut one worker off the API server and stop its runtime and kubelet; after restore it is Ready again almost at once.", apps_must_stay_up=True),
-    Drill("etcd-outage", ("004",), "Stop etcd: the API returns errors while cluster DNS still resolves and the apps still serve.", apps_must_stay_up=True),
-    Drill("etcd-backup-restore", ("003", "004"), "Snapshot etcd, change the cluster (delete nginx, label and delete), restore the snapshot: the state is that of the backup.", disruptive=True),
-    Drill("kubelet-version", ("004",), "Replace one worker's kubelet with the older minor version: the node reports it; put the original back."),
+    Drill(
+        "controller-manager-down",
+        ("003", "004"),
+        "Stop the controller manager: scaling down and deleting pods are not reconciled until it is back.",
+    ),
+    Drill(
+        "worker-drain",
+        ("003", "004"),
+        "Drain one worker: its pods are evicted and run elsewhere, the app stays up; uncordon does not move them back.",
+        apps_must_stay_up=True,
+    ),
+    Drill(
+        "worker-failure",
+        ("003", "004"),
+        "Stop the kubelet on one worker: the node goes NotReady, its pods are evicted after the toleration and replaced elsewhere.",
+        apps_must_stay_up=True,
+    ),
+    Drill(
+        "node-partition",
+        ("000", "001", "002"),
+        "Cut one worker off the API server and stop its runtime and kubelet; after restore it is Ready again almost at once.",
+        apps_must_stay_up=True,
+    ),
+    Drill(
+        "etcd-outage",
+        ("004",),
+        "Stop etcd: the API returns errors while cluster DNS still resolves and the apps still serve.",
+        apps_must_stay_up=True,
+    ),
+    Drill(
+        "etcd-backup-restore",
+        ("003", "004"),
+        "Snapshot etcd, change the cluster (delete nginx, label and delete), restore the snapshot: the state is that of the backup.",
+        disruptive=True,
+    ),
+    Drill(
+        "kubelet-version",
+        ("004",),
+        "Replace one worker's kubelet with the older minor version: the node reports it; put the original back.",
+    ),
     Drill("scale-up", ("004",), "Add one worker: it joins by its bootstrap data, becomes Ready and takes workloads."),
-    Drill("apiserver-ha", ("000", "001", "002"), "In the HA topology kill one of three API servers: clients through the load balancer see no error.", apps_must_stay_up=True, needs_ha=True),
+    Drill(
+        "apiserver-ha",
+        ("000", "001", "002"),
+        "In the HA topology kill one of three API servers: clients through the load balancer see no error.",
+        apps_must_stay_up=True,
+        needs_ha=True,
+    ),
 )
 
 BY_ID = {drill.id: drill for drill in CATALOG}

@@ -4,9 +4,9 @@ from typing import Any
 
 from labctl import journal
 from labctl.errors import InfraError
+from labctl.lab import Lab
 from labctl.lifecycle import cluster_vars
 from labctl.runner import run_playbook
-from labctl.lab import Lab
 from labctl.ui import Ui
 
 

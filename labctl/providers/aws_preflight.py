@@ -9,6 +9,7 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
 import botocore.exceptions
 
 from labctl.errors import InfraError, UsageError

@@ -189,5 +189,23 @@ class LocalProvider:
         extra = workers + 1 - ctx.config.topology.workers
         return self.provision(ctx, extra_workers=extra)
 
+    def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
+        """Power one worker off, delete its files, write the inventory without it (labctl.nodes drains it first)."""
+        current = load_inventory(ctx.lab.inventory_path)
+        node = current.node(name)
+        if node.role != "worker":
+            raise UsageError(f"{name} is a {node.role}, not a worker")
+        spec = self.spec(ctx, node)
+        nspawn.stop(spec)
+        if nspawn.is_mounted(spec.root):
+            raise InfraError(f"node {name} stopped but {spec.root} is still mounted: run `labctl down --lab {ctx.lab.name}`")
+        shutil.rmtree(spec.base, ignore_errors=True)
+        current.nodes = [n for n in current.nodes if n.name != name]
+        current.write(ctx.lab.inventory_path)
+        local_state = dict(ctx.lab.read_state().get("local") or {})
+        local_state["nodes"] = [n for n in local_state.get("nodes") or [] if n != name]
+        ctx.lab.update_state(local=local_state)
+        return current
+
 
 PROVIDER = LocalProvider()

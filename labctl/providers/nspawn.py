@@ -136,11 +136,17 @@ def mount_root(spec: NodeSpec, lower: Path) -> None:
     for d in (spec.root, spec.upper, spec.work):
         d.mkdir(parents=True, exist_ok=True)
     if not is_mounted(spec.root):
-        _run([
-            "mount", "-t", "overlay", "overlay",
-            "-o", f"lowerdir={lower},upperdir={spec.upper},workdir={spec.work}",
-            str(spec.root),
-        ])
+        _run(
+            [
+                "mount",
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                f"lowerdir={lower},upperdir={spec.upper},workdir={spec.work}",
+                str(spec.root),
+            ]
+        )
 
 
 def unmount_all(spec: NodeSpec) -> None:
@@ -165,9 +171,7 @@ def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
     # systemd-networkd would wait forever for udev (the node's /sys is writable, so it
     # expects one); a oneshot unit configures host0 instead.
     (root / "etc/labctl").mkdir(parents=True, exist_ok=True)
-    (root / "etc/labctl/host0.env").write_text(
-        f"NODE_ADDRESS={spec.ip}/{spec.prefixlen}\nNODE_GATEWAY={spec.gateway}\n"
-    )
+    (root / "etc/labctl/host0.env").write_text(f"NODE_ADDRESS={spec.ip}/{spec.prefixlen}\nNODE_GATEWAY={spec.gateway}\n")
     net_script = root / "usr/local/sbin/labctl-host0"
     net_script.parent.mkdir(parents=True, exist_ok=True)
     net_script.write_text(HOST0_SCRIPT)
@@ -225,11 +229,18 @@ def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]]) -> int:
         return running
     cmd = [
         shutil.which("systemd-nspawn") or "systemd-nspawn",
-        "--quiet", "--register=no", "--keep-unit", "--boot",
-        "--directory", str(spec.root),
-        "--machine", spec.machine,
-        "--hostname", spec.name,
-        "--network-bridge", spec.bridge,
+        "--quiet",
+        "--register=no",
+        "--keep-unit",
+        "--boot",
+        "--directory",
+        str(spec.root),
+        "--machine",
+        spec.machine,
+        "--hostname",
+        spec.name,
+        "--network-bridge",
+        spec.bridge,
         "--capability=all",
         f"--system-call-filter={SYSCALL_FILTER}",
         "--bind=/dev/kmsg",
@@ -268,7 +279,9 @@ def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
                     return
         except OSError:
             time.sleep(0.5)
-    raise InfraError(f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (see {spec.log_file}; run `labctl down`)")
+    raise InfraError(
+        f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (see {spec.log_file}; run `labctl down`)"
+    )
 
 
 def stop(spec: NodeSpec, grace_s: float = 15) -> None:

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture
 def labctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "home"

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from clihelp import run_cli
 
 from labctl.drills import CATALOG
-
-from clihelp import run_cli
 
 COMMANDS = ["up", "down", "status", "deploy", "drill", "results", "report", "recover", "kubectl", "ssh", "env", "doctor",
             "bundle build", "bundle fetch", "bundle status", "bundle verify", "inventory from-terraform"]

@@ -72,10 +72,10 @@ def parse_answer(data: bytes, ident: int) -> tuple[int, list[str]]:
     addresses = []
     for _ in range(ancount):
         offset = skip_name(data, offset)
-        rtype, _, _, rdlength = struct.unpack(">HHIH", data[offset:offset + 10])
+        rtype, _, _, rdlength = struct.unpack(">HHIH", data[offset : offset + 10])
         offset += 10
         if rtype == 1 and rdlength == 4:
-            addresses.append(socket.inet_ntoa(data[offset:offset + 4]))
+            addresses.append(socket.inet_ntoa(data[offset : offset + 4]))
         offset += rdlength
     return flags & 0x000F, addresses
 

@@ -95,7 +95,11 @@ from ansible.module_utils.basic import AnsibleModule
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "condition": {"type": "str", "required": True, "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read"]},
+            "condition": {
+                "type": "str",
+                "required": True,
+                "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read"],
+            },
             "kubeconfig": {"type": "path"},
             "name": {"type": "str"},
             "names": {"type": "list", "elements": "str"},

@@ -1,0 +1,71 @@
+"""Time `labctl up` (cold, bundle built), a second `up`, `down`, and the running lab's memory.
+
+Usage: sudo .venv/bin/python benchmarks/lab_lifecycle.py [--runs 3] [--lab bench] [--subnet 10.213.77.0/24]
+Prints each run and the medians. Memory is the summed PSS of every process inside the lab's nodes.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+
+def labctl(*args: str) -> float:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "labctl", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"labctl {' '.join(args)} failed: {done.stderr[-1500:]}")
+    return time.monotonic() - started
+
+
+def lab_memory_bytes(lab: str) -> int:
+    """PSS of every process descended from the lab's nspawn processes (the nodes and all they run)."""
+    roots = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if p.info["cmdline"]
+        and "systemd-nspawn" in p.info["cmdline"][0]
+        and any(arg == f"{lab}-" + arg.split("-", 1)[-1] for arg in p.info["cmdline"] if arg.startswith(f"{lab}-"))
+    ]
+    total = 0
+    for root in roots:
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                total += proc.memory_full_info().pss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--lab", default="bench")
+    parser.add_argument("--subnet", default="10.213.77.0/24")
+    args = parser.parse_args()
+    config = Path(tempfile.mkdtemp()) / "labctl.yaml"
+    config.write_text(f"local:\n  subnet: {args.subnet}\n")
+    rows = []
+    for run in range(1, args.runs + 1):
+        up = labctl("up", "--lab", args.lab, "--config", str(config))
+        time.sleep(5)
+        memory = lab_memory_bytes(args.lab)
+        again = labctl("up", "--lab", args.lab)
+        down = labctl("down", "--lab", args.lab)
+        rows.append(
+            {"run": run, "up_s": round(up, 1), "re_up_s": round(again, 1), "down_s": round(down, 1), "memory_gib": round(memory / 2**30, 2)}
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    medians = {k: statistics.median(r[k] for r in rows) for k in ("up_s", "re_up_s", "down_s", "memory_gib")}
+    print("median " + json.dumps(medians))
+    print("targets: up <= 180 s, re-up <= 30 s, down <= 30 s, memory <= 3 GiB")
+
+
+if __name__ == "__main__":
+    main()

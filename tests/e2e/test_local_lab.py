@@ -1,0 +1,170 @@
+"""End to end on this host: up → every check → second up changes nothing → drills → crash + recover → down → host clean.
+
+Tests run in file order against one lab (session fixture); the last test removes it and compares the host.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from conftest import REPO, E2ELab, host_snapshot
+
+pytestmark = pytest.mark.e2e
+
+CI_DRILLS = ["pod-kill", "scheduler-down", "worker-failure", "etcd-backup-restore", "node-partition"]
+# Drills that break something a crash could leave broken, and how to see the fault is in place.
+CRASH_CASES = {
+    "worker-failure": ("kubelet", "worker"),
+    "node-partition": ("kubelet", "worker"),
+    "scheduler-down": ("kube-scheduler", "controller"),
+    "etcd-outage": ("etcd", "controller"),
+}
+
+
+def http(url: str, data: dict[str, Any] | None = None) -> tuple[int, str]:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, method="POST" if body else "GET", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def test_up_reaches_every_check(lab: E2ELab) -> None:
+    summary = lab.up_summary
+    assert summary["phase"] == "ready"
+    checks = summary["checks"]
+    assert set(checks) == {"apps_available", "nginx_nodeport", "guestbook_roundtrip", "cluster_dns"}
+    assert "redis-master.default.svc.cluster.local -> 10.96." in checks["cluster_dns"]
+    status = lab.json("status")
+    assert status["lab"] == lab.name and status["provider"] == "local"
+    assert len(status["nodes"]) == 3 and all(n["ready"] for n in status["nodes"])
+    assert {n["role"] for n in status["nodes"]} == {"controller", "worker"}
+    assert all(n["kubelet_version"] == "v1.36.3" for n in status["nodes"])
+    apps = {a["name"]: a for a in status["apps"]}
+    assert apps["nginx"] == {"name": "nginx", "desired": 3, "available": 3}
+    assert apps["guestbook-frontend"]["available"] == 3 and apps["redis-replica"]["available"] == 2
+    for node in status["nodes"]:
+        code, body = http(f"http://{node['ip']}:31000/")
+        assert code == 200 and "nginx" in body
+    marker = f"e2e-{time.time()}"
+    worker_ips = [n["ip"] for n in status["nodes"] if n["role"] == "worker"]
+    assert http(f"http://{worker_ips[0]}:31080/entries", {"entry": marker})[0] in (200, 201)
+    deadline = time.monotonic() + 20
+    while marker not in http(f"http://{worker_ips[-1]}:31080/entries")[1]:
+        assert time.monotonic() < deadline, "entry written through the frontend was never read back"
+        time.sleep(0.5)
+
+
+def test_second_up_reports_no_changes(lab: E2ELab) -> None:
+    summary = lab.json("up")
+    assert summary["phase"] == "ready"
+    assert summary["changed"] == {"cluster": 0, "apps": 0}, summary
+
+
+def test_access_commands(lab: E2ELab) -> None:
+    nodes = lab.run("kubectl", "get", "nodes", "-o", "name", check=True).stdout.split()
+    assert sorted(nodes) == ["node/controller-1", "node/worker-1", "node/worker-2"]
+    assert lab.run("ssh", "worker-1", "--", "hostname", check=True).stdout.strip() == "worker-1"
+    env = lab.run("env", check=True).stdout
+    assert "export KUBECONFIG=" in env and str(lab.home) in env
+
+
+def test_kubeconfig_and_keys_are_private(lab: E2ELab) -> None:
+    lab_dir = lab.home / "labs" / lab.name
+    for path in [lab_dir / "kubeconfig", lab_dir / "ssh" / "id_ed25519", *sorted((lab_dir / "pki").glob("*.key"))]:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+
+
+def test_anonymous_api_access_is_refused(lab: E2ELab) -> None:
+    import ssl
+
+    status = lab.json("status")
+    controller = next(n["ip"] for n in status["nodes"] if n["role"] == "controller")
+    context = ssl.create_default_context(cafile=str(lab.home / "labs" / lab.name / "pki" / "ca.crt"))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"https://{controller}:6443/api/v1/namespaces", context=context, timeout=5)
+    assert caught.value.code in (401, 403)
+
+
+@pytest.mark.parametrize("drill_id", CI_DRILLS)
+def test_drill_passes(lab: E2ELab, drill_id: str) -> None:
+    result = lab.drill(drill_id)
+    unmet = [e["description"] for e in result["expectations"] if not e["met"]]
+    assert result["verdict"] == "pass", f"{drill_id}: error={result.get('error')} unmet={unmet}"
+    assert result["restore"] == {"performed": True, "verified": True}
+    assert result["availability"]["samples"] > 0
+    assert {p["name"] for p in result["phases"]} >= {"preflight", "inject", "observe", "restore", "verify"}
+
+
+def implemented_drills() -> list[str]:
+    from labctl.drills import CATALOG
+
+    roles = REPO / "roles"
+    return [d.id for d in CATALOG if (roles / d.role / "tasks" / "main.yml").exists() and not d.needs_ha]
+
+
+@pytest.mark.parametrize("drill_id", implemented_drills())
+def test_checks_can_fail_without_the_fault(lab: E2ELab, drill_id: str) -> None:
+    result = lab.drill(drill_id, "--no-inject")
+    assert result["verdict"] == "fail", f"{drill_id} without its fault: verdict {result['verdict']} error={result.get('error')}"
+    assert any(not e["met"] for e in result["expectations"])
+
+
+def _target_and_fault_in_place(lab: E2ELab, drill_id: str, deadline_s: float = 240) -> str:
+    journal = lab.home / "labs" / lab.name / "undo-journal.json"
+    unit, _ = CRASH_CASES[drill_id]
+    end = time.monotonic() + deadline_s
+    target = ""
+    while time.monotonic() < end:
+        if journal.exists():
+            entries = json.loads(journal.read_text())["entries"]
+            target = entries[0]["target"] if entries else ""
+        if target:
+            state = lab.run("ssh", target, "--", "systemctl", "is-active", unit, timeout=30).stdout.strip()
+            if state in ("inactive", "failed"):
+                return target
+        time.sleep(1)
+    raise AssertionError(f"{drill_id}: the fault never appeared (journal target {target!r})")
+
+
+@pytest.mark.parametrize("drill_id", list(CRASH_CASES))
+def test_recover_after_labctl_is_killed_mid_drill(lab: E2ELab, drill_id: str) -> None:
+    env = {**os.environ, "LABCTL_HOME": str(lab.home)}
+    proc = subprocess.Popen([sys.executable, "-m", "labctl", "drill", drill_id, "--lab", lab.name], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        target = _target_and_fault_in_place(lab, drill_id)
+    finally:
+        # A crash of the whole run: labctl and the ansible-playbook it started.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    unit, _ = CRASH_CASES[drill_id]
+    assert lab.run("ssh", target, "--", "systemctl", "is-active", unit).stdout.strip() != "active", "fault vanished before recover"
+    refused = lab.run("drill", "pod-kill")
+    assert refused.returncode == 2 and "labctl recover" in refused.stderr
+    summary = lab.json("recover", timeout=900)
+    assert summary["healthy"] is True, summary
+    assert len(summary["undone"]) == 1 and drill_id in summary["undone"][0]
+    assert lab.run("ssh", target, "--", "systemctl", "is-active", unit).stdout.strip() == "active"
+    if drill_id == "node-partition":
+        rules = lab.run("ssh", target, "--", "iptables", "-S", "OUTPUT").stdout
+        assert "labctl-drill" not in rules
+    status = lab.json("status")
+    assert all(n["ready"] for n in status["nodes"])
+    assert not (lab.home / "labs" / lab.name / "undo-journal.json").exists()
+    assert lab.json("recover")["undone"] == []
+
+
+def test_down_leaves_the_host_as_before(lab: E2ELab, host_before: dict[str, Any]) -> None:
+    lab.run("recover", timeout=600)
+    down = lab.run("down", timeout=300)
+    assert down.returncode == 0, down.stderr
+    assert not (lab.home / "labs" / lab.name).exists()
+    assert host_snapshot() == host_before
+    again = lab.run("down")
+    assert again.returncode == 2 and "no lab named" in again.stderr
