@@ -86,6 +86,7 @@ def up(
     flavor: Annotated[str | None, typer.Option(help="OpenStack: flavor name.")] = None,
     external_network: Annotated[str | None, typer.Option("--external-network", help="OpenStack: external network.")] = None,
     offline: Annotated[bool, typer.Option(help="Cloud: push the offline bundle instead of downloading releases.")] = False,
+    reconcile: Annotated[bool, typer.Option(help="Run the whole install even when nothing changed since the last up.")] = False,
     yes: YesOpt = False,
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
@@ -120,7 +121,7 @@ def up(
                 }
             )
         config = lifecycle.resolve_config(the_lab, provider, config_file, overrides)
-        options = {"yes": yes, "provision_only": provision_only, "offline": offline}
+        options = {"yes": yes, "provision_only": provision_only, "offline": offline, "reconcile": reconcile}
         summary = lifecycle.up(the_lab, config, ui, options)
     except LabctlError as error:
         fail(error)

@@ -178,6 +178,11 @@ def run_drills(lab: Lab, ids: list[str], ui: Ui, skip_inject: bool = False) -> l
         if pending:
             names = ", ".join(f"{e['drill']} on {e['target']}" for e in pending)
             raise UsageError(f"lab {lab.name} still has a fault from an interrupted drill ({names}): run `labctl recover` first")
+        controllers = lab.load_config().topology.controllers
         for drill_id in ids:
-            outcomes.append(run_one(lab, BY_ID[drill_id], inventory, ui, skip_inject))
+            drill = BY_ID[drill_id]
+            if len(ids) > 1 and drill.needs_ha and controllers < 3:
+                ui.warn(f"skipping {drill_id}: it needs the HA topology (`labctl up --controllers 3`)")
+                continue
+            outcomes.append(run_one(lab, drill, inventory, ui, skip_inject))
     return outcomes

@@ -1,16 +1,22 @@
 """`up`, `deploy` and `down`: providers make machines, playbooks make the cluster and apps."""
 
+import hashlib
+import json
 import shutil
 import time
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from labctl.bundle import bundle_dir
 from labctl.bundle.versions import IMAGES
 from labctl.config import LabConfig, apply_overrides, load_config
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, load_inventory
+from labctl.kube import KubeClient, KubeUnavailable
 from labctl.lab import Lab
+from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
 from labctl.providers import ProviderContext, get_provider
 from labctl.runner import RunResult, run_playbook
 from labctl.ui import Ui
@@ -74,6 +80,30 @@ def run_step(lab: Lab, ui: Ui, playbook: str, title: str, extravars: dict[str, A
     return result
 
 
+def install_digest(lab: Lab, extravars: dict[str, Any]) -> str:
+    """What cluster.yml's outcome depends on: the inventory, the variables, and the playbooks and roles."""
+    digest = hashlib.sha256()
+    digest.update(lab.inventory_path.read_bytes())
+    digest.update(json.dumps(extravars, sort_keys=True, default=str).encode())
+    play = yaml.safe_load((PLAYBOOKS_DIR / "cluster.yml").read_text())
+    roles = sorted({r["role"] if isinstance(r, dict) else r for p in play for r in p.get("roles", [])})
+    trees = [PLAYBOOKS_DIR / "cluster.yml", PLAYBOOKS_DIR / "group_vars", PROJECT_ROOT / "collections", *(ROLES_DIR / r for r in roles)]
+    for tree in trees:
+        for path in sorted([tree] if tree.is_file() else tree.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cluster_is_healthy(lab: Lab, expected_nodes: int) -> bool:
+    try:
+        nodes = KubeClient(lab.kubeconfig_path, timeout=3).nodes()
+    except KubeUnavailable:
+        return False
+    return len(nodes) == expected_nodes and all(n["ready"] for n in nodes.values())
+
+
 def up(lab: Lab, config: LabConfig, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
     provider = get_provider(config.provider)
     started = time.monotonic()
@@ -91,10 +121,21 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: dict[str, Any]) -> dict[str
             summary["seconds"] = round(time.monotonic() - started, 1)
             return summary
         extravars = cluster_vars(lab, config)
-        cluster = run_step(lab, ui, "cluster.yml", "install Kubernetes", extravars)
-        lab.update_state(phase="cluster")
+        digest = install_digest(lab, extravars)
+        node_count = len([n for n in inventory.nodes if n.role != "api_lb"])
+        # Nothing cluster.yml depends on changed since it last succeeded and the cluster is
+        # healthy: skip it (--reconcile runs it anyway, and it then reports no changes).
+        unchanged = lab.read_state().get("install_digest") == digest and not options.get("reconcile")
+        if unchanged and cluster_is_healthy(lab, node_count):
+            ui.info("[green]✓[/] install Kubernetes (unchanged since the last up, cluster healthy: skipped; --reconcile re-runs it)")
+            cluster_changed = 0
+            summary["cluster_skipped"] = True
+        else:
+            cluster = run_step(lab, ui, "cluster.yml", "install Kubernetes", extravars)
+            cluster_changed = cluster.total_changed
+            lab.update_state(phase="cluster", install_digest=digest)
         apps = run_step(lab, ui, "apps.yml", "deploy and check apps", extravars)
-        summary["changed"] = {"cluster": cluster.total_changed, "apps": apps.total_changed}
+        summary["changed"] = {"cluster": cluster_changed, "apps": apps.total_changed}
         summary["checks"] = apps.stats.get("checks", {})
         summary["phase"] = "ready"
         summary["seconds"] = round(time.monotonic() - started, 1)

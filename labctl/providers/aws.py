@@ -97,7 +97,8 @@ class AwsProvider:
         aws = open_session(region)
         aws.check_credentials()
         if state.get("aws_engine") == "terraform" and (ctx.lab.dir / "terraform" / "terraform.tfstate").exists():
-            tf.destroy(ctx.lab.dir / "terraform", ctx.lab.logs_dir / "terraform.log")
+            with ctx.ui.status("terraform destroy (terraform/aws)"):
+                tf.destroy(ctx.lab.dir / "terraform", ctx.lab.logs_dir / "terraform.log")
         # For every engine: whatever any run left behind is found by its tag.
         found = discover(aws, ctx.lab.name)
         if not leftovers(found):

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from labctl.errors import UsageError
+from labctl.inventory import from_ansible
 from labctl.providers.aws_cost import PRICES_PATH, estimate, load_prices
 from labctl.providers.aws_errors import explain, explain_message
 from labctl.providers.aws_nodes import build_inventory, ensure_ssh_key
@@ -242,3 +243,17 @@ def test_flatcar_inventory_logs_in_as_core_with_its_python(tmp_path: Path) -> No
     }
     # Python is set per host: the implicit localhost keeps its own.
     assert "ansible_python_interpreter" not in inventory.to_ansible()["all"]["vars"]
+
+
+def test_sample_inventory_has_the_shape_labctl_writes() -> None:
+    sample = yaml.safe_load((Path(__file__).resolve().parents[2] / "inventories" / "aws.sample.yml").read_text())
+    inventory = from_ansible(sample)
+    built = build_inventory(
+        "demo",
+        [_instance("i-1", "controller", "controller-1", "10.60.1.10", "198.51.100.10")],
+        ssh_user="admin",
+        inventory_vars={},
+    )
+    assert inventory.provider == "aws" and [n.role for n in inventory.nodes] == ["controller", "worker", "worker"]
+    assert set(sample["all"]["children"]) == set(built.to_ansible()["all"]["children"])
+    assert set(inventory.nodes[0].extra) == {"instance_id", "ansible_become", "ansible_ssh_private_key_file"}

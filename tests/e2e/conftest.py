@@ -1,86 +1,13 @@
 """A real local lab for the end-to-end tests: up once per session, down at the end, host compared."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-LAB = "e2e"
-SUBNET = "10.213.99.0/24"
-
-
-def host_snapshot() -> dict[str, Any]:
-    """What a lab may touch on the host: links, routes, iptables rules, mounts, nspawn processes."""
-    def out(cmd: list[str]) -> list[str]:
-        return sorted(subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines())
-
-    links = [line.split(":")[1].strip().split("@")[0] for line in out(["ip", "-o", "link", "show"]) if ":" in line]
-    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
-    nspawn = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmd(p).startswith("systemd-nspawn") and f"{LAB}-" in _cmd(p)]
-    return {
-        "links": sorted(links),
-        "routes": out(["ip", "-4", "route", "show"]),
-        "iptables": out(["iptables", "-S"]),
-        "mounts": sorted(m for m in mounts if "labctl" in m),
-        "nspawn": sorted(nspawn),
-    }
-
-
-def _cmd(proc: Path) -> str:
-    try:
-        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-@dataclass
-class E2ELab:
-    name: str
-    home: Path
-    up_summary: dict[str, Any]
-
-    def run(self, *args: str, timeout: float = 900, check: bool = False) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "LABCTL_HOME": str(self.home), "COLUMNS": "200"}
-        done = subprocess.run([sys.executable, "-m", "labctl", *args, "--lab", self.name], capture_output=True, text=True,
-                              env=env, timeout=timeout, cwd=REPO)
-        if check and done.returncode != 0:
-            raise AssertionError(f"labctl {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
-        return done
-
-    def json(self, *args: str, timeout: float = 900) -> Any:
-        done = self.run(*args, "--output", "json", timeout=timeout)
-        try:
-            return json.loads(done.stdout)
-        except ValueError:
-            raise AssertionError(f"labctl {' '.join(args)} printed no JSON (exit {done.returncode}): {done.stderr[-2000:]}") from None
-
-    def drill(self, drill_id: str, *extra: str, timeout: float = 900) -> dict[str, Any]:
-        result = self.json("drill", drill_id, *extra, timeout=timeout)
-        assert isinstance(result, dict), result
-        return result
-
-
-def lab_unavailable() -> str | None:
-    if os.geteuid() != 0:
-        return "end-to-end tests need root (systemd-nspawn nodes)"
-    if shutil.which("systemd-nspawn") is None:
-        return "systemd-nspawn missing: run scripts/setup.sh"
-    from labctl.bundle import status
-    from labctl.config import DEFAULT_KUBERNETES_VERSION
-
-    missing = [c["name"] for c in status(DEFAULT_KUBERNETES_VERSION)["components"] if not c["present"]]
-    if missing:
-        return f"offline bundle incomplete ({', '.join(missing[:4])}): run `labctl bundle build`"
-    return None
+from e2ehelpers import LAB, SUBNET, E2ELab, host_snapshot, lab_unavailable
 
 
 @pytest.fixture(scope="session")

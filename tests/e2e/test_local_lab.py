@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from conftest import REPO, E2ELab, host_snapshot
+from e2ehelpers import REPO, E2ELab, host_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -61,9 +61,12 @@ def test_up_reaches_every_check(lab: E2ELab) -> None:
 
 
 def test_second_up_reports_no_changes(lab: E2ELab) -> None:
-    summary = lab.json("up")
-    assert summary["phase"] == "ready"
-    assert summary["changed"] == {"cluster": 0, "apps": 0}, summary
+    full = lab.json("up", "--reconcile")
+    assert full["phase"] == "ready"
+    assert full["changed"] == {"cluster": 0, "apps": 0}, full
+    assert "cluster_skipped" not in full
+    fast = lab.json("up")
+    assert fast["changed"] == {"cluster": 0, "apps": 0} and fast["cluster_skipped"] is True, fast
 
 
 def test_access_commands(lab: E2ELab) -> None:
