@@ -188,6 +188,12 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
         ok = item["available"] >= item["desired"] > 0
         apps.add_row(item["name"], str(item["desired"]), f"[{'green' if ok else 'red'}]{item['available']}[/]")
     ui.out.print(apps)
+    machines = [m for m in data.get("machines", []) if "state" in m]
+    if machines and data["provider"] != "local":
+        table = Table("machine", "role", "ip", "state")
+        for m in machines:
+            table.add_row(m["name"], m.get("role", ""), m.get("ip", ""), m["state"])
+        ui.out.print(table)
 
 
 # --- drills -----------------------------------------------------------------

@@ -5,6 +5,7 @@ playbooks/drill.yml, stop the probe, merge the role's record and the probe's
 measurements into one labctl.drill-result/v1 document, store it.
 """
 
+import os
 import sys
 import time
 from typing import Any
@@ -16,6 +17,7 @@ from labctl.inventory import Inventory, load_inventory
 from labctl.kube import KubeClient, KubeUnavailable
 from labctl.lab import Lab
 from labctl.lifecycle import cluster_vars
+from labctl.lock import INHERIT_ENV
 from labctl.probe import AvailabilityProbe, app_targets
 from labctl.runner import run_playbook
 from labctl.ui import Ui
@@ -139,7 +141,14 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: b
     try:
         with ui.playbook(f"drill {drill.id} on {target}") as progress:
             run = run_playbook(
-                "drill.yml", logs_dir=lab.logs_dir, inventory=lab.inventory_path, extravars=extravars, sink=progress, verbose=ui.verbose
+                "drill.yml",
+                logs_dir=lab.logs_dir,
+                inventory=lab.inventory_path,
+                extravars=extravars,
+                sink=progress,
+                verbose=ui.verbose,
+                # `labctl node add` run by the scale-up drill works under this run's lock.
+                env={INHERIT_ENV: str(os.getpid())},
             )
     finally:
         availability = probe.stop()

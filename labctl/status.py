@@ -64,6 +64,7 @@ def collect(lab: Lab) -> dict[str, Any]:
             {"name": name, "role": live.get("role", "worker"), "ip": live.get("ip", ""),
              "ready": bool(live.get("ready")), "kubelet_version": live.get("kubelet_version", "")}
         )
+    status["machines"] = provider_machines(lab)
     for name in APP_DEPLOYMENTS:
         found = deployments.get(name)
         status["apps"].append(
@@ -74,3 +75,17 @@ def collect(lab: Lab) -> dict[str, Any]:
             }
         )
     return status
+
+
+def provider_machines(lab: Lab) -> list[dict[str, Any]]:
+    """The machines as the provider sees them (instances and their state on a cloud)."""
+    from labctl.errors import LabctlError
+    from labctl.providers import ProviderContext, get_provider
+    from labctl.ui import Ui
+
+    config = lab.load_config()
+    try:
+        provider = get_provider(lab.read_state().get("provider") or config.provider)
+        return provider.machines(ProviderContext(lab=lab, config=config, ui=Ui()))
+    except LabctlError as error:
+        return [{"error": str(error)}]

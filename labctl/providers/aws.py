@@ -142,6 +142,11 @@ class AwsProvider:
         settings = ctx.config.aws
         allow_from = resolve_allow_from(settings.allow_from)
         aws = open_session(settings.region)
+        where = ctx.lab.read_state().get("aws_region")
+        if where and where != aws.region:
+            raise UsageError(
+                f"lab {ctx.lab.name} lives in {where}, not {aws.region}: `labctl down --lab {ctx.lab.name}` first, or use another --lab"
+            )
         identity = aws.check_credentials()
         types = [settings.controller_instance_type, settings.worker_instance_type]
         arch = instance_architecture(aws, types)

@@ -9,6 +9,7 @@ import ipaddress
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -162,9 +163,11 @@ class LocalProvider:
         nodes_dir = ctx.lab.dir / "nodes"
         if nodes_dir.is_dir():
             names += [p.name for p in nodes_dir.iterdir() if p.is_dir() and p.name not in names]
-        for name in names:
-            spec = self.spec(ctx, Node(name, "worker", "0.0.0.0", "0.0.0.0"))
-            nspawn.stop(spec)
+        specs = [self.spec(ctx, Node(name, "worker", "0.0.0.0", "0.0.0.0")) for name in names]
+        # Nodes shut down in parallel: each may take its grace period.
+        with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
+            list(pool.map(nspawn.stop, specs))
+        for spec in specs:
             # Node files are root-owned copies of the rootfs: remove them only once unmounted.
             if not nspawn.is_mounted(spec.root):
                 shutil.rmtree(spec.base, ignore_errors=True)

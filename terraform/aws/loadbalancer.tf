@@ -17,12 +17,14 @@ resource "aws_lb" "guestbook" {
   #checkov:skip=CKV_AWS_91:a lab's load balancer keeps no access logs (no bucket to own)
   #checkov:skip=CKV_AWS_150:labs are disposable: `labctl down` must be able to delete it
   #checkov:skip=CKV2_AWS_28:a network load balancer takes no WAF
-  name                       = "${local.prefix}-nlb"
-  load_balancer_type         = "network"
-  internal                   = false
-  subnets                    = [aws_subnet.lb.id]
-  enable_deletion_protection = false
-  tags                       = { Name = "${local.prefix}-nlb" }
+  #checkov:skip=CKV2_AWS_20:a network load balancer passes TCP through, it has no HTTP to redirect
+  name                             = "${local.prefix}-nlb"
+  load_balancer_type               = "network"
+  internal                         = false
+  subnets                          = [aws_subnet.lb.id]
+  enable_cross_zone_load_balancing = true
+  enable_deletion_protection       = false
+  tags                             = { Name = "${local.prefix}-nlb" }
 }
 
 resource "aws_lb_listener" "guestbook" {

@@ -27,10 +27,10 @@ class Moto:
     endpoint: str
     pid: int
 
-    def client(self, service: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> Any:
+    def client(self, service: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY, region: str = REGION) -> Any:
         return boto3.client(
             service,  # type: ignore[call-overload]
-            region_name=REGION,
+            region_name=region,
             endpoint_url=self.endpoint,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,

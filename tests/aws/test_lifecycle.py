@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from awshelpers import ALLOW_FROM, SECRET_KEY, Moto, files_containing, flat, lab_resources, labctl, labctl_env
+from awshelpers import ALLOW_FROM, SECRET_KEY, Moto, error_line, files_containing, flat, lab_resources, labctl, labctl_env
 
 from labctl.config import LabConfig
 from labctl.inventory import load_inventory
@@ -101,6 +101,12 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "create the lab on AWS" in again.stderr and " 0 changed)" in again.stderr
     assert load_inventory(lab_dir / "inventory.yml").nodes == inventory.nodes
     assert len(moto.client("ec2").describe_vpcs(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Vpcs"]) == 1
+
+    # A lab stays in its region: another --region is refused before anything is made there.
+    moved = labctl(env, "up", "aws", "--provision-only", "--yes", "--region", "eu-west-1", "--lab", lab)
+    assert moved.returncode == 2 and "lives in us-east-1, not eu-west-1" in error_line(moved)
+    eu_vpcs = moto.client("ec2", region="eu-west-1").describe_vpcs(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Vpcs"]
+    assert eu_vpcs == []
 
     # --- status -------------------------------------------------------------------
     status = labctl(env, "status", "--lab", lab, "--output", "json")

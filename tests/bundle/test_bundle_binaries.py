@@ -3,7 +3,7 @@
 import subprocess
 
 import pytest
-from conftest import KUBE, need
+from bundlehelpers import KUBE, need
 
 from labctl import bundle
 from labctl.bundle import versions

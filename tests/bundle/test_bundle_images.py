@@ -8,7 +8,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import Containerd, need
+from bundlehelpers import Containerd, need
 
 from labctl.bundle import versions
 

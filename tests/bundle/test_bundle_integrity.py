@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import KUBE, need
+from bundlehelpers import KUBE, need
 
 from labctl import bundle
 from labctl.paths import PROJECT_ROOT

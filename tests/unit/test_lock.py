@@ -47,3 +47,25 @@ def test_garbage_lock_is_taken_over(tmp_path: Path) -> None:
     path.write_text("{not json")
     with LabLock(path, "x", "up"):
         assert read_holder(path) is not None
+
+
+def test_a_holders_child_inherits_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "lock"
+    with LabLock(path, "x", "drill scale-up"):
+        monkeypatch.setenv("LABCTL_LOCK_HELD", str(os.getpid()))
+        with LabLock(path, "x", "node add") as inner:
+            assert inner.inherited
+        assert read_holder(path).command == "drill scale-up"  # type: ignore[union-attr]
+
+
+def test_inheritance_needs_the_holders_pid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "lock"
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        path.write_text(json.dumps({"pid": other.pid, "command": "up", "since": time.time()}))
+        monkeypatch.setenv("LABCTL_LOCK_HELD", "1")
+        with pytest.raises(LabBusyError), LabLock(path, "x", "node add"):
+            pass
+    finally:
+        other.kill()
+        other.wait()
