@@ -47,6 +47,30 @@ ROUTES_PLAYBOOK = """---
 """
 
 
+# What an outer ansible-runner put in the environment of the drill playbook that runs
+# `labctl node add`: inherited by our own runs, they would make awx_display load itself
+# as its "original" stdout callback and ansible-playbook crash.
+RUNNER_ENV = (
+    "ANSIBLE_STDOUT_CALLBACK",
+    "ORIGINAL_STDOUT_CALLBACK",
+    "ANSIBLE_CALLBACK_PLUGINS",
+    "ANSIBLE_CACHE_PLUGIN",
+    "ANSIBLE_CACHE_PLUGIN_CONNECTION",
+    "ANSIBLE_LOAD_CALLBACK_PLUGINS",
+    "AD_HOC_COMMAND_ID",
+    "AWX_ISOLATED_DATA_DIR",
+)
+
+
+@contextmanager
+def outer_runner_env_removed() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in RUNNER_ENV if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 def _ancestors(pid: int) -> list[int]:
     """Parent chain of PID (Linux /proc); empty where /proc is missing."""
     chain = []
@@ -106,7 +130,7 @@ def add_worker(lab: Lab, ui: Ui) -> dict[str, Any]:
     lab.require()
     provider, ctx = _context(lab, ui)
     started = time.monotonic()
-    with lab_lock(lab, "node add"):
+    with lab_lock(lab, "node add"), outer_runner_env_removed():
         before = {n.name for n in load_inventory(lab.inventory_path).by_role("worker")}
         inventory: Inventory = provider.add_worker(ctx)
         new = [n for n in inventory.by_role("worker") if n.name not in before]

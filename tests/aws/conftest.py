@@ -5,6 +5,7 @@ session and stopped by its PID. `labctl` itself runs as a subprocess, as a user
 would run it, with AWS_ENDPOINT_URL pointing at the emulator.
 """
 
+import importlib.metadata
 import os
 import select
 import subprocess
@@ -14,9 +15,15 @@ from collections.abc import Iterator
 import pytest
 from awshelpers import HERE, Moto
 
+# The launcher fills gaps of this exact release (see moto_launcher.py); pyproject pins it.
+MOTO_VERSION = "5.2.5"
+
 
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
+    installed = importlib.metadata.version("moto")
+    if installed != MOTO_VERSION:
+        pytest.fail(f"tests/aws need moto {MOTO_VERSION} (installed: {installed}): pip install 'moto[server]=={MOTO_VERSION}'")
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     # moto ships no Debian or Flatcar images: the fixture list carries look-alikes
     # under the real publishers' account ids (and one impostor that must be ignored).

@@ -102,12 +102,6 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert load_inventory(lab_dir / "inventory.yml").nodes == inventory.nodes
     assert len(moto.client("ec2").describe_vpcs(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Vpcs"]) == 1
 
-    # A lab stays in its region: another --region is refused before anything is made there.
-    moved = labctl(env, "up", "aws", "--provision-only", "--yes", "--region", "eu-west-1", "--lab", lab)
-    assert moved.returncode == 2 and "lives in us-east-1, not eu-west-1" in error_line(moved)
-    eu_vpcs = moto.client("ec2", region="eu-west-1").describe_vpcs(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Vpcs"]
-    assert eu_vpcs == []
-
     # --- status -------------------------------------------------------------------
     status = labctl(env, "status", "--lab", lab, "--output", "json")
     assert status.returncode == 0, status.stderr
@@ -137,6 +131,12 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     new_id = grown.node("worker-3").extra["instance_id"]
     assert new_id not in instances and new_id in {i["InstanceId"] for i in asg["Instances"]}
     assert files_containing(tmp_path, SECRET_KEY) == []
+
+    # A lab stays in its region: another --region is refused before anything is made there.
+    moved = labctl(env, "up", "aws", "--provision-only", "--yes", "--region", "eu-west-1", "--lab", lab)
+    assert moved.returncode == 2 and "lives in us-east-1, not eu-west-1" in error_line(moved)
+    eu_vpcs = moto.client("ec2", region="eu-west-1").describe_vpcs(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Vpcs"]
+    assert eu_vpcs == []
 
     # --- down, then down again --------------------------------------------------------
     down = labctl(env, "down", "--lab", lab)
