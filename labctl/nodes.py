@@ -33,15 +33,14 @@ from labctl.ui import Ui
 LOCK_HELD_ENV = "LABCTL_LOCK_HELD"
 
 # The cni role on every node: routes to all nodes' pod subnets, the new one's included.
-# Generated because node_pod_subnet lives in playbooks/group_vars, which Ansible reads
-# only for playbooks in playbooks/: vars_files loads it explicitly.
+# Generated into the lab directory beside a link to playbooks/group_vars: Ansible reads
+# group_vars (node_pod_subnet, which the route template takes from every host's
+# hostvars) only next to the playbook or the inventory.
 ROUTES_PLAYBOOK = """---
 # Written by labctl (labctl/nodes.py): routes to every node's pod subnet after a node joined.
 - name: Route to every node's pod subnet
   hosts: k8s_cluster
   gather_facts: false
-  vars_files:
-    - {group_vars}
   roles:
     - role: cni
 """
@@ -120,8 +119,13 @@ def _context(lab: Lab, ui: Ui) -> tuple[Any, ProviderContext]:
 
 
 def _routes_playbook(lab: Lab) -> Path:
-    path = lab.dir / "node-routes.yml"
-    write_atomic(path, ROUTES_PLAYBOOK.format(group_vars=PLAYBOOKS_DIR / "group_vars" / "all.yml"))
+    folder = lab.dir / "playbooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "group_vars"
+    if not link.is_symlink():
+        link.symlink_to(PLAYBOOKS_DIR / "group_vars", target_is_directory=True)
+    path = folder / "node-routes.yml"
+    write_atomic(path, ROUTES_PLAYBOOK)
     return path
 
 

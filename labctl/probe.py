@@ -55,26 +55,37 @@ class TargetSeries:
     def summary(self, interval_s: float) -> dict[str, Any]:
         total = len(self.samples)
         successes = sum(1 for s in self.samples if s[1])
-        longest = current = 0
-        for sample in self.samples:
-            current = 0 if sample[1] else current + 1
-            longest = max(longest, current)
+        # An outage lasts from its first failed sample to the next success (or the last
+        # sample), by the samples' own clock: slow samples must not shorten it.
+        longest = 0.0
+        began: float | None = None
+        for offset, ok, *_ in self.samples:
+            if not ok and began is None:
+                began = offset
+            elif ok and began is not None:
+                longest = max(longest, offset - began)
+                began = None
+        if began is not None:
+            longest = max(longest, self.samples[-1][0] - began + interval_s)
         return {
             "name": self.target.name,
             "url": self.target.url,
             "samples": total,
             "successes": successes,
             "success_ratio": round(successes / total, 4) if total else None,
-            "longest_outage_s": round(longest * interval_s, 1),
+            "longest_outage_s": round(longest, 1),
             "timeline": self.samples,
         }
 
 
 class AvailabilityProbe:
-    def __init__(self, targets: list[Target], interval_s: float = 1.0, timeout_s: float = 0.9) -> None:
+    def __init__(self, targets: list[Target], interval_s: float = 1.0, timeout_s: float = 2.0) -> None:
         self.series = [TargetSeries(t) for t in targets]
         self.interval_s = interval_s
-        self.timeout_s = min(timeout_s, interval_s)
+        # Longer than the interval on purpose: on a loaded 2-core host a healthy answer can
+        # take over a second, and a late answer is not an outage. The next sample then
+        # starts at once, so sampling catches up.
+        self.timeout_s = timeout_s
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.started = 0.0
@@ -87,7 +98,7 @@ class AvailabilityProbe:
             ok, latency, error = series.target.sample(self.timeout_s, seq)
             series.samples.append([offset, ok, None if latency is None else round(latency, 1), error])
             seq += 1
-            next_at += self.interval_s
+            next_at = max(next_at + self.interval_s, time.time())
             self._stop.wait(max(0.0, next_at - time.time()))
 
     def start(self) -> "AvailabilityProbe":

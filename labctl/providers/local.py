@@ -20,6 +20,7 @@ from labctl.paths import cache_home
 from labctl.providers import ProviderContext, hostnet, nspawn
 
 BUNDLE_MOUNT = "/opt/labctl/bundle"
+INOTIFY_INSTANCES = 1024
 
 
 def ensure_ssh_key(lab: Lab) -> str:
@@ -112,6 +113,19 @@ class LocalProvider:
         )
 
     # --- preflight ------------------------------------------------------------
+    def raise_inotify_limit(self, ctx: ProviderContext) -> None:
+        """Every node's systemd, containerd and kubelet take inotify instances from the host's
+        per-user limit (128 by default), which a few labs exhaust ("too many open files");
+        kind's known-issues page gives the same advice."""
+        knob = Path("/proc/sys/fs/inotify/max_user_instances")
+        try:
+            current = int(knob.read_text())
+            if current < INOTIFY_INSTANCES:
+                knob.write_text(f"{INOTIFY_INSTANCES}\n")
+                ctx.ui.warn(f"raised fs.inotify.max_user_instances from {current} to {INOTIFY_INSTANCES} for the lab's nodes")
+        except (OSError, ValueError):
+            ctx.ui.warn("could not raise fs.inotify.max_user_instances: kubelets may fail with 'too many open files'")
+
     def preflight(self, ctx: ProviderContext) -> None:
         from labctl.doctor import failed_checks
 
@@ -123,6 +137,7 @@ class LocalProvider:
     # --- Provider protocol ----------------------------------------------------
     def provision(self, ctx: ProviderContext, extra_workers: int = 0) -> Inventory:
         self.preflight(ctx)
+        self.raise_inotify_limit(ctx)
         net = self.network(ctx)
         hostnet.check_subnet_free(net)
         bundle = bundle_root(ctx.config.kubernetes_version)
