@@ -95,4 +95,22 @@ def remove_bridge(net: LabNetwork) -> None:
             if parts and parts[0] == "-A":
                 run(["iptables", "-D", *[p.strip('"') for p in parts[1:]]], check=False)
     if bridge_exists(net.bridge):
+        # Node veths go with their namespaces, unless something still holds one: remove
+        # what is attached so nothing outlives the lab.
+        for name in links_with_master(net.bridge):
+            run(["ip", "link", "del", name], check=False)
         run(["ip", "link", "del", net.bridge], check=False)
+    remove_orphan_veths(net.lab)
+
+
+def links_with_master(bridge: str) -> list[str]:
+    data = json.loads(run(["ip", "-j", "link", "show", "master", bridge], check=False).stdout or "[]")
+    return [link["ifname"] for link in data]
+
+
+def remove_orphan_veths(lab: str) -> None:
+    """nspawn names a node's host-side veth vb-<lab>-…; one left without a bridge is a leftover of this lab."""
+    data = json.loads(run(["ip", "-j", "link", "show", "type", "veth"], check=False).stdout or "[]")
+    for link in data:
+        if link.get("ifname", "").startswith(f"vb-{lab}-") and not link.get("master"):
+            run(["ip", "link", "del", link["ifname"]], check=False)

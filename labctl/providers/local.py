@@ -146,6 +146,7 @@ class LocalProvider:
         nodes = self.planned_nodes(ctx, extra_workers)
         # The lab's state records the bridge before it exists: `down` must find it after any crash.
         ctx.lab.update_state(local={"bridge": net.bridge, "subnet": str(net.subnet), "nodes": [n.name for n in nodes]})
+        hostnet.remove_orphan_veths(ctx.lab.name)
         hostnet.ensure_bridge(net)
         hosts = {n.name: n.node_ip for n in nodes}
         specs = [self.spec(ctx, n) for n in nodes]

@@ -46,7 +46,10 @@ class E2ELab:
 
     def run(self, *args: str, timeout: float = 900, check: bool = False) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "LABCTL_HOME": str(self.home), "COLUMNS": "200"}
-        done = subprocess.run([sys.executable, "-m", "labctl", *args, "--lab", self.name], capture_output=True, text=True,
+        # --lab right after the command: anything after `--` belongs to ssh/kubectl.
+        split = 2 if args[:1] == ("bundle",) else 1
+        argv = [*args[:split], "--lab", self.name, *args[split:]]
+        done = subprocess.run([sys.executable, "-m", "labctl", *argv], capture_output=True, text=True,
                               env=env, timeout=timeout, cwd=REPO)
         if check and done.returncode != 0:
             raise AssertionError(f"labctl {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
