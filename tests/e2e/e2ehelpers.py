@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,13 +23,18 @@ def host_snapshot() -> dict[str, Any]:
     links = [line.split(":")[1].strip().split("@")[0] for line in out(["ip", "-o", "link", "show"]) if ":" in line]
     mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
     nspawn = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmd(p).startswith("systemd-nspawn") and f"{LAB}-" in _cmd(p)]
-    return {
+    snapshot = {
         "links": sorted(links),
         "routes": out(["ip", "-4", "route", "show"]),
         "iptables": out(["iptables", "-S"]),
         "mounts": sorted(m for m in mounts if "labctl" in m),
         "nspawn": sorted(nspawn),
     }
+    # Other labs on the same host (a developer's, say) come and go on their own.
+    return {key: [item for item in items if not OTHER_LAB.search(item)] for key, items in snapshot.items()}
+
+
+OTHER_LAB = re.compile(rf"\blc-(?!{LAB}\b)[a-z0-9-]+|\bvb-(?!{LAB}-)[a-z0-9]+-|/labs/(?!{LAB}/)|labctl:(?!{LAB}\b)")
 
 
 def _cmd(proc: Path) -> str:
