@@ -20,7 +20,15 @@ pytestmark = pytest.mark.e2e
 # Drills seen passing on real labs; the others are not yet reliable (see the README's status).
 CI_DRILLS = ["pod-kill", "scheduler-down", "etcd-backup-restore", "etcd-outage", "apiserver-kill"]
 # Drills whose checks were seen to fail (verdict fail) without their fault.
-NO_INJECT_DRILLS = ["pod-kill", "scheduler-down", "etcd-outage", "apiserver-kill", "controller-manager-down", "pki-check", "kubelet-version"]
+NO_INJECT_DRILLS = [
+    "pod-kill",
+    "scheduler-down",
+    "etcd-outage",
+    "apiserver-kill",
+    "controller-manager-down",
+    "pki-check",
+    "kubelet-version",
+]
 # Drills that break something a crash could leave broken, and how to see the fault is in place.
 CRASH_CASES = {
     "worker-failure": ("kubelet", "worker"),
@@ -134,8 +142,14 @@ def _target_and_fault_in_place(lab: E2ELab, drill_id: str, deadline_s: float = 2
 @pytest.mark.parametrize("drill_id", list(CRASH_CASES))
 def test_recover_after_labctl_is_killed_mid_drill(lab: E2ELab, drill_id: str) -> None:
     env = {**os.environ, "LABCTL_HOME": str(lab.home)}
-    proc = subprocess.Popen([sys.executable, "-m", "labctl", "drill", drill_id, "--lab", lab.name], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "labctl", "drill", drill_id, "--lab", lab.name],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         target = _target_and_fault_in_place(lab, drill_id)
     finally:
