@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 apt_packages=(systemd-container debootstrap mmdebstrap iptables iproute2 openssh-client zstd
-  libseccomp-dev pkg-config gcc conntrack rsync redis-server)
+  libseccomp-dev pkg-config gcc conntrack rsync redis-server ignition)
 if [ -f bundle/apt-packages.txt ]; then
   mapfile -t extra < <(grep -v '^\s*#' bundle/apt-packages.txt | sed '/^\s*$/d')
   apt_packages+=("${extra[@]}")
