@@ -35,27 +35,29 @@ UNDO = {
     "kubelet-version": "reinstall the original kubelet",
     "apiserver-kill": "start kube-apiserver",
     "apiserver-ha": "start kube-apiserver",
+    "scale-up": "remove the worker the drill added",
 }
 WORKER_DRILLS = {"worker-drain", "worker-failure", "node-partition", "kubelet-version"}
 
 
 def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
-    """Worker drills take the worker running most nginx pods (so evictions show); others a controller."""
+    """Worker drills take the worker running most nginx pods (so evictions show), but not the one
+    running the single redis master when there is a choice: losing the guestbook's only master is
+    an outage by design, not something a worker drill sets out to show. Others take a controller."""
     if drill.id not in WORKER_DRILLS:
         return inventory.by_role("controller")[0].name
     workers = [n.name for n in inventory.by_role("worker")]
     if not workers:
         raise UsageError(f"drill {drill.id} needs a worker node: `labctl up --workers 2`")
     try:
-        from kubernetes import client as kclient
-
         api = KubeClient(lab.kubeconfig_path, timeout=5)
-        pods = api.core.list_namespaced_pod("default", label_selector="app=nginx", _request_timeout=5).items
-        counts = {w: sum(1 for p in pods if p.spec.node_name == w) for w in workers}
-        _ = kclient
-        return max(workers, key=lambda w: (counts[w], w))
-    except (KubeUnavailable, OSError, Exception):  # noqa: BLE001 - fall back to a fixed choice
+        pods = api.core.list_namespaced_pod("default", _request_timeout=5).items
+    except (KubeUnavailable, OSError, ValueError):
         return workers[-1]
+    nginx = {w: sum(1 for p in pods if p.spec.node_name == w and (p.metadata.labels or {}).get("app") == "nginx") for w in workers}
+    master = {p.spec.node_name for p in pods if (p.metadata.labels or {}).get("role") == "master"}
+    candidates = [w for w in workers if w not in master] or workers
+    return max(candidates, key=lambda w: (nginx[w], w))
 
 
 def _iso(value: Any) -> Any:

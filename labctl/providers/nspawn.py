@@ -37,7 +37,13 @@ for dir in /sys/fs/cgroup/*/; do
     opts=$name
     [ "$name" = systemd ] && opts="none,name=systemd"
     case "$name" in cpu,cpuacct|cpuacct,cpu) opts="cpu,cpuacct";; esac
-    umount "/sys/fs/cgroup/$name" && mount -t cgroup -o "rw,nosuid,nodev,noexec,$opts" cgroup "/sys/fs/cgroup/$name"
+    # systemd may still hold the mount for a moment after boot: retry a busy umount.
+    tries=0
+    until umount "/sys/fs/cgroup/$name" 2>/dev/null; do
+      tries=$((tries + 1)); [ "$tries" -ge 20 ] && { echo "umount /sys/fs/cgroup/$name: busy" >&2; exit 1; }
+      sleep 0.5
+    done
+    mount -t cgroup -o "rw,nosuid,nodev,noexec,$opts" cgroup "/sys/fs/cgroup/$name"
   fi
 done
 mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
