@@ -18,7 +18,7 @@ from e2ehelpers import REPO, E2ELab, host_snapshot
 pytestmark = pytest.mark.e2e
 
 # Drills seen passing on real labs; the others are not yet reliable (see the README's status).
-CI_DRILLS = ["pod-kill", "scheduler-down", "etcd-backup-restore", "etcd-outage", "apiserver-kill"]
+CI_DRILLS = ["pod-kill", "scheduler-down", "etcd-backup-restore", "etcd-outage"]
 # Drills whose checks were seen to fail (verdict fail) without their fault.
 NO_INJECT_DRILLS = [
     "pod-kill",
