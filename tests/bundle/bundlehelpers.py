@@ -71,6 +71,9 @@ class Containerd:
         return proc
 
     def run(self, image: str, cid: str, *cmd: str, flags: tuple[str, ...] = ()) -> str:
+        # runc keeps container state under a root shared by every containerd on the host:
+        # an id of this run's own means a killed earlier run can never collide with it.
+        cid = f"{cid}-{os.getpid()}"
         proc = self.ctr("run", *flags, "--cgroup", f"/{CGROUP_PARENT}/{cid}", image, cid, *cmd)
         return proc.stdout + proc.stderr
 
