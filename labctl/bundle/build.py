@@ -18,7 +18,7 @@ from typing import Any
 from labctl.bundle import catalog
 from labctl.bundle.digest import StatCache, sha256_file
 from labctl.bundle.layout import bundle_dir, exclusive, publish, remove_stale_temps, temp_name
-from labctl.bundle.manifest import Entry, Manifest
+from labctl.bundle.manifest import Manifest, record
 from labctl.bundle.spec import ArtifactSpec, BuildContext
 from labctl.errors import InfraError, LabctlError, UsageError, one_line
 
@@ -120,13 +120,8 @@ class _Run:
             raise
         seconds = time.monotonic() - started
         with self.lock:
-            self.manifest.artifacts[spec.name] = Entry(
-                name=spec.name, kind=spec.kind, version=spec.version, path=spec.relpath,
-                sha256=sha, size=size, source=spec.source, recipe=recipe,
-            )
-            self.manifest.save(self.root, self.order)
-            self.cache.remember(final, sha)
-            self.cache.save()
+            record(self.manifest, self.cache, self.root, self.order, spec, final,
+                   sha=sha, size=size, source=spec.source, recipe=recipe)
             ctx.shas[spec.name] = sha
             self.built.append(spec.name)
             self.times[spec.name] = round(seconds, 1)

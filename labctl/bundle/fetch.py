@@ -26,7 +26,7 @@ import yaml
 from labctl.bundle import catalog
 from labctl.bundle.digest import StatCache, sha256_bytes, sha256_file
 from labctl.bundle.layout import bundle_dir, exclusive, publish, remove_stale_temps, temp_name
-from labctl.bundle.manifest import Entry, Manifest
+from labctl.bundle.manifest import Manifest, record
 from labctl.bundle.spec import ArtifactSpec
 from labctl.bundle.versions import GO_ARCH
 from labctl.errors import InfraError, UsageError
@@ -256,13 +256,8 @@ class _Fetcher:
             publish(tmp, final, spec.mode)
         finally:
             tmp.unlink(missing_ok=True)
-        self.manifest.artifacts[spec.name] = Entry(
-            name=spec.name, kind=spec.kind, version=spec.version, path=spec.relpath,
-            sha256=sha, size=size, source=p.url, recipe=recipe,
-        )
-        self.manifest.save(self.root, self.order)
-        self.cache.remember(final, sha)
-        self.cache.save()
+        record(self.manifest, self.cache, self.root, self.order, spec, final,
+               sha=sha, size=size, source=p.url, recipe=recipe)
         return size
 
 

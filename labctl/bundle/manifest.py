@@ -3,6 +3,7 @@
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from labctl.bundle.layout import atomic_write_json
 from labctl.errors import InfraError
@@ -57,3 +58,15 @@ class Manifest:
                 "artifacts": [asdict(e) for e in entries],
             },
         )
+
+
+def record(manifest: "Manifest", cache: Any, root: Path, order: list[str], spec: Any, final: Path, *,
+           sha: str, size: int, source: str, recipe: str) -> None:
+    """Enter a just-published artifact in the manifest and the stat cache (build and fetch alike)."""
+    manifest.artifacts[spec.name] = Entry(
+        name=spec.name, kind=spec.kind, version=spec.version, path=spec.relpath,
+        sha256=sha, size=size, source=source, recipe=recipe,
+    )
+    manifest.save(root, order)
+    cache.remember(final, sha)
+    cache.save()
