@@ -7,11 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2ehelpers import LAB, SUBNET, E2ELab, host_snapshot, lab_unavailable
+from e2ehelpers import LAB, SUBNET, E2ELab, host_snapshot, lab_unavailable, stale_lab_homes
 
 
 @pytest.fixture(scope="session")
-def host_before() -> dict[str, Any]:
+def host_before(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    # A session killed before its teardown (a CI timeout, ^C twice) leaves its lab running under
+    # an older pytest temp dir; remove it first, or this session's lab cannot take the same
+    # bridge and the host comparison at the end would see the old lab's remains.
+    for stale_home in stale_lab_homes(tmp_path_factory.getbasetemp().parent):
+        E2ELab(LAB, stale_home, {}).run("down", timeout=300)
     return host_snapshot()
 
 

@@ -74,6 +74,11 @@ class E2ELab:
         return result
 
 
+def stale_lab_homes(pytest_root: Path) -> list[Path]:
+    """LABCTL_HOMEs of earlier test sessions that still hold the e2e lab."""
+    return sorted(state.parents[2] for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{LAB}/state.json"))
+
+
 def lab_unavailable() -> str | None:
     if os.geteuid() != 0:
         return "end-to-end tests need root (systemd-nspawn nodes)"
