@@ -17,24 +17,30 @@ Probe = Callable[[], Any]
 Predicate = Callable[[Any], bool]
 
 
-_API_CLIENTS: dict[str, Any] = {}
+_API_CLIENTS: dict[tuple[str, str | None], Any] = {}
 
 
-def _clients(kubeconfig: str, timeout: float) -> Any:
-    """One API client per kubeconfig: building one costs more than a poll."""
+def _clients(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
+    """One API client per kubeconfig (and server): building one costs more than a poll.
+
+    SERVER replaces the kubeconfig's server URL, to ask one API server of several
+    directly rather than through the load balancer the kubeconfig names.
+    """
     from kubernetes import client, config
 
-    api_client = _API_CLIENTS.get(kubeconfig)
+    api_client = _API_CLIENTS.get((kubeconfig, server))
     if api_client is None:
         api_client = config.new_client_from_config(config_file=kubeconfig)
         api_client.configuration.retries = False
-        _API_CLIENTS[kubeconfig] = api_client
+        if server:
+            api_client.configuration.host = server
+        _API_CLIENTS[(kubeconfig, server)] = api_client
     return client, api_client, timeout
 
 
-def api_probe(kubeconfig: str, timeout: float = 3.0) -> Probe:
+def api_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) -> Probe:
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout)
+        client, api_client, t = _clients(kubeconfig, timeout, server)
         version = client.VersionApi(api_client).get_code(_request_timeout=t)
         return {"reachable": True, "version": version.git_version}
 
@@ -134,7 +140,7 @@ def node_pods_probe(kubeconfig: str, nodes: list[str], selector: str, namespace:
     return probe
 
 
-def api_read_probe(kubeconfig: str, timeout: float = 3.0) -> Probe:
+def api_read_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) -> Probe:
     """A request the API server must answer from etcd (GET the default namespace, no cache).
 
     /version (condition api) is served without etcd; this one fails when etcd is down:
@@ -143,7 +149,7 @@ def api_read_probe(kubeconfig: str, timeout: float = 3.0) -> Probe:
     """
 
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout)
+        client, api_client, t = _clients(kubeconfig, timeout, server)
         try:
             client.CoreV1Api(api_client).read_namespace("default", _request_timeout=t)
         except client.ApiException as error:
@@ -204,7 +210,7 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
         raise UsageError(f"kubeconfig {kubeconfig!r} not found")
     if condition == "api":
         reachable = expect.get("reachable", True)
-        probe = api_probe(kubeconfig)
+        probe = api_probe(kubeconfig, server=params.get("server") or None)
         return probe, (lambda o: bool(o.get("reachable")) == reachable and ("error" not in o) == reachable)
     if condition == "nodes":
         names = params.get("names") or None
@@ -237,11 +243,17 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
         return probe, (lambda o: "error" not in o and _compare(o, expect))
     if condition == "api_read":
         want_ok = bool(expect.get("ok", True))
-        probe = api_read_probe(kubeconfig)
+        probe = api_read_probe(kubeconfig, server=params.get("server") or None)
         if want_ok:
             return probe, (lambda o: "error" not in o and o.get("ok") is True)
         return probe, (lambda o: "error" in o or o.get("ok") is False)
     if condition == "http":
+        if "reachable" in expect:
+            # Any HTTP answer counts as reachable (a 401 from an API server too); only a failed
+            # connection or a timeout does not.
+            want_reachable = bool(expect.pop("reachable"))
+            probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"))
+            return probe, (lambda o: ("error" not in o) == want_reachable)
         needle = expect.pop("body_contains", None)
         probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"), needle=None if needle is None else str(needle))
         want = expect or {"status": 200}

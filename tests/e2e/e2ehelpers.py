@@ -13,6 +13,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 LAB = "e2e"
 SUBNET = "10.213.99.0/24"
+HA_LAB = "e2eha"
+HA_SUBNET = "10.213.97.0/24"
 
 
 def host_snapshot() -> dict[str, Any]:
@@ -74,9 +76,10 @@ class E2ELab:
         return result
 
 
-def stale_lab_homes(pytest_root: Path) -> list[Path]:
-    """LABCTL_HOMEs of earlier test sessions that still hold the e2e lab."""
-    return sorted(state.parents[2] for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{LAB}/state.json"))
+def stale_labs(pytest_root: Path) -> list[tuple[str, Path]]:
+    """(lab, LABCTL_HOME) of the e2e labs earlier test sessions left running."""
+    return sorted((state.parent.name, state.parents[2])
+                  for name in (LAB, HA_LAB) for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{name}/state.json"))
 
 
 def lab_unavailable() -> str | None:

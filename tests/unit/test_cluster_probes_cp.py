@@ -37,7 +37,7 @@ class FakeClient:
 def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     path = tmp_path / "admin.kubeconfig"
     path.write_text("{}")
-    monkeypatch.setattr(cluster_probes, "_clients", lambda _k, t: (FakeClient, object(), t))
+    monkeypatch.setattr(cluster_probes, "_clients", lambda _k, t, _server=None: (FakeClient, object(), t))
     return str(path)
 
 
@@ -88,3 +88,18 @@ def test_existing_api_condition_unchanged(kubeconfig: str) -> None:
     _, reachable = cluster_probes.build("api", {"kubeconfig": kubeconfig, "expect": {}})
     assert reachable({"reachable": True, "version": "v1"})
     assert not reachable({"error": "refused"})
+
+
+def test_server_overrides_the_kubeconfigs(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+        "clusters: [{name: lab, cluster: {server: 'https://10.213.20.15:6443', insecure-skip-tls-verify: true}}]\n"
+        "users: [{name: admin, user: {token: not-a-secret}}]\n"
+        "contexts: [{name: lab, context: {cluster: lab, user: admin}}]\n"
+    )
+    _, through_lb, _ = cluster_probes._clients(str(kubeconfig), 1.0)
+    _, direct, _ = cluster_probes._clients(str(kubeconfig), 1.0, "https://10.213.20.10:6443")
+    assert through_lb.configuration.host == "https://10.213.20.15:6443"
+    assert direct.configuration.host == "https://10.213.20.10:6443"
+    assert through_lb is not direct

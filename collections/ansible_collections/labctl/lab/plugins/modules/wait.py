@@ -42,7 +42,15 @@ options:
     description: Label selector (condition pods).
     type: str
   url:
-    description: URL (condition http).
+    description:
+      - URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
+      - C(expect: {reachable: true}) holds on any HTTP answer (a 401 too), C(expect: {reachable: false}) on a refused
+        or timed-out connection.
+    type: str
+  server:
+    description:
+      - API server URL that replaces the kubeconfig's (conditions api, api_read), to ask one API server of an HA
+        control plane directly instead of through the load balancer.
     type: str
   ca_file:
     description: CA bundle for an https URL.
@@ -107,6 +115,7 @@ def main() -> None:
             "namespace": {"type": "str", "default": "default"},
             "selector": {"type": "str"},
             "url": {"type": "str"},
+            "server": {"type": "str"},
             "ca_file": {"type": "path"},
             "expect": {"type": "dict", "default": {}},
             "timeout": {"type": "float", "default": 120},

@@ -1,0 +1,52 @@
+"""The HA topology on this host: three controllers, a three-member etcd cluster, the API load balancer,
+and the apiserver-ha drill (pass with its fault, fail without). Its own lab, removed at the module's end."""
+
+import json
+from urllib.parse import urlparse
+
+import pytest
+from e2ehelpers import HA_LAB, E2ELab
+
+pytestmark = pytest.mark.e2e
+
+
+def test_three_controllers_three_etcd_members_one_load_balancer(ha_lab: E2ELab) -> None:
+    assert ha_lab.up_summary["phase"] == "ready"
+    status = ha_lab.json("status")
+    roles = sorted(n["role"] for n in status["nodes"])
+    assert roles == ["controller"] * 3 + ["worker"] * 2, status["nodes"]
+    assert all(n["ready"] for n in status["nodes"])
+    members = ha_lab.run(
+        "ssh", "controller-1", "--", "etcdctl", "--endpoints=https://127.0.0.1:2379", "--cacert=/etc/etcd/pki/ca.crt",
+        "--cert=/etc/etcd/pki/server.crt", "--key=/etc/etcd/pki/server.key", "member", "list", "-w", "json", check=True,
+    ).stdout
+    assert len(json.loads(members)["members"]) == 3
+    # Users and kubelets reach the API through the load balancer, not through one controller.
+    inventory = (ha_lab.home / "labs" / HA_LAB / "inventory.yml").read_text()
+    kubeconfig = (ha_lab.home / "labs" / HA_LAB / "kubeconfig").read_text()
+    server = next(line.split("server:", 1)[1].strip() for line in kubeconfig.splitlines() if "server:" in line)
+    lb_host = urlparse(server).hostname
+    controller_ips = {n["ip"] for n in status["nodes"] if n["role"] == "controller"}
+    assert lb_host not in controller_ips and lb_host in inventory
+    assert "api-lb" in inventory
+
+
+def test_apiserver_ha_passes(ha_lab: E2ELab) -> None:
+    result = ha_lab.drill("apiserver-ha")
+    unmet = [(e["description"], e["observed"]) for e in result["expectations"] if not e["met"]]
+    assert result["verdict"] == "pass", f"error={result.get('error')} unmet={unmet}"
+    assert result["restore"] == {"performed": True, "verified": True}
+    assert result["timings"]["durations_s"]["time_to_recover"] is not None
+
+
+def test_apiserver_ha_fails_without_the_fault(ha_lab: E2ELab) -> None:
+    result = ha_lab.drill("apiserver-ha", "--no-inject")
+    assert result["verdict"] == "fail", f"verdict {result['verdict']} error={result.get('error')}"
+    unmet = {e["description"] for e in result["expectations"] if not e["met"]}
+    assert any("stops answering" in d for d in unmet) and any("supervisor" in d for d in unmet), unmet
+
+
+def test_ha_lab_down(ha_lab: E2ELab) -> None:
+    down = ha_lab.run("down", timeout=300)
+    assert down.returncode == 0, down.stderr
+    assert not (ha_lab.home / "labs" / HA_LAB).exists()
