@@ -33,6 +33,7 @@ NO_INJECT_DRILLS = [
     "worker-failure",
     "node-partition",
     "etcd-outage",
+    "etcd-backup-restore",
     "kubelet-version",
     "scale-up",
 ]
