@@ -248,12 +248,6 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
             return probe, (lambda o: "error" not in o and o.get("ok") is True)
         return probe, (lambda o: "error" in o or o.get("ok") is False)
     if condition == "http":
-        if "reachable" in expect:
-            # Any HTTP answer counts as reachable (a 401 from an API server too); only a failed
-            # connection or a timeout does not.
-            want_reachable = bool(expect.pop("reachable"))
-            probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"))
-            return probe, (lambda o: ("error" not in o) == want_reachable)
         needle = expect.pop("body_contains", None)
         probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"), needle=None if needle is None else str(needle))
         want = expect or {"status": 200}

@@ -42,10 +42,7 @@ options:
     description: Label selector (condition pods).
     type: str
   url:
-    description:
-      - URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
-      - C(expect: {reachable: true}) holds on any HTTP answer (a 401 too), C(expect: {reachable: false}) on a refused
-        or timed-out connection.
+    description: URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
     type: str
   server:
     description:
