@@ -81,6 +81,8 @@ class AwsProvider:
             resources = dict(result.stats.get("aws") or {})
             ctx.lab.update_state(aws_resources=resources)
             inventory = self._inventory(ctx, plan.aws, self._inventory_vars(ctx, plan, resources))
+        # --offline: the nodes get every binary and image from the bundle, pushed over SSH.
+        inventory.vars["artifacts_source"] = "push" if ctx.options.get("offline") else "upstream"
         inventory.write(ctx.lab.inventory_path)
         ctx.ui.info(f"[green]✓[/] inventory written: {', '.join(n.name for n in inventory.nodes)}")
         if not ctx.options.get("provision_only"):
@@ -255,7 +257,10 @@ class AwsProvider:
         controllers = inventory.by_role("controller")
         if not controllers:
             raise InfraError(f"lab {ctx.lab.name} has no running controller on AWS: run `labctl up aws --lab {ctx.lab.name}` again")
-        inventory.vars["api_endpoint"] = f"https://{controllers[0].ansible_host}:6443"
+        # Nodes reach the API at its private address (the security group admits the API only
+        # from the operator); the operator's kubeconfig uses the public one.
+        inventory.vars["api_endpoint_host"] = controllers[0].node_ip
+        inventory.vars["api_client_host"] = controllers[0].ansible_host
         return inventory
 
     def _wait_for_workers(self, aws: AwsSession, lab: str, desired: int, timeout: float = WAIT_TIMEOUT_S) -> list[dict[str, Any]]:

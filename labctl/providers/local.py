@@ -164,8 +164,6 @@ class LocalProvider:
             vars={
                 "ansible_ssh_private_key_file": str(ctx.lab.ssh_key_path),
                 "artifacts_source": "mounted",
-                # nspawn nodes lack CAP_SYS_RESOURCE: runc may not lower OOM scores there.
-                "containerd_restrict_oom_score_adj": True,
                 "artifacts_mount": BUNDLE_MOUNT,
                 "api_endpoint_host": nodes[-1].node_ip if ctx.config.topology.controllers > 1 else nodes[0].node_ip,
             },

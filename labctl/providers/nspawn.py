@@ -164,35 +164,21 @@ def unmount_all(spec: NodeSpec) -> None:
         subprocess.run(["umount", "-l", target], capture_output=True)
 
 
-def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
-    """What cloud-init would do on a cloud machine: identity, address, key, cgroup fix-up."""
+def install_machine_units(spec: NodeSpec) -> None:
+    """What the node's "hardware" provides whatever the image: its address on the bridge (DHCP's
+    job on a cloud) and writable cgroup controllers for the container runtime."""
     root = spec.root
-    (root / "etc/hostname").write_text(spec.name + "\n")
-    machine_id = root / "etc/machine-id"
-    if not machine_id.exists() or not machine_id.read_text().strip():
-        machine_id.write_text(os.urandom(16).hex() + "\n")
-    host_lines = ["127.0.0.1 localhost", f"127.0.1.1 {spec.name}"]
-    host_lines += [f"{ip} {name}" for name, ip in sorted(hosts.items())]
-    (root / "etc/hosts").write_text("\n".join(host_lines) + "\n")
     # systemd-networkd would wait forever for udev (the node's /sys is writable, so it
     # expects one); a oneshot unit configures host0 instead.
     (root / "etc/labctl").mkdir(parents=True, exist_ok=True)
     (root / "etc/labctl/host0.env").write_text(f"NODE_ADDRESS={spec.ip}/{spec.prefixlen}\nNODE_GATEWAY={spec.gateway}\n")
-    net_script = root / "usr/local/sbin/labctl-host0"
-    net_script.parent.mkdir(parents=True, exist_ok=True)
-    net_script.write_text(HOST0_SCRIPT)
-    os.chmod(net_script, 0o755)
+    for name, text in (("labctl-host0", HOST0_SCRIPT), ("labctl-cgroup-rw", CGROUP_RW_SCRIPT)):
+        script = root / "usr/local/sbin" / name
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(text)
+        os.chmod(script, 0o755)
     (root / "etc/systemd/system/labctl-host0.service").write_text(HOST0_UNIT)
-    ssh_dir = root / "root/.ssh"
-    ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (ssh_dir / "authorized_keys").write_text(public_key.strip() + "\n")
-    os.chmod(ssh_dir / "authorized_keys", 0o600)
-    script = root / "usr/local/sbin/labctl-cgroup-rw"
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(CGROUP_RW_SCRIPT)
-    os.chmod(script, 0o755)
-    unit = root / "etc/systemd/system/labctl-cgroup-rw.service"
-    unit.write_text(CGROUP_RW_UNIT)
+    (root / "etc/systemd/system/labctl-cgroup-rw.service").write_text(CGROUP_RW_UNIT)
     wants = root / "etc/systemd/system/multi-user.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
     for name, target in (
@@ -203,14 +189,31 @@ def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
         link = wants / name
         if not link.is_symlink():
             link.symlink_to(target)
+    for sub in STATE_DIRS:
+        (spec.base / "state" / sub).mkdir(parents=True, exist_ok=True)
+        (root / sub).mkdir(parents=True, exist_ok=True)
+
+
+def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
+    """What cloud-init would do on a cloud machine: identity, key, names; plus the machine's units."""
+    root = spec.root
+    (root / "etc/hostname").write_text(spec.name + "\n")
+    machine_id = root / "etc/machine-id"
+    if not machine_id.exists() or not machine_id.read_text().strip():
+        machine_id.write_text(os.urandom(16).hex() + "\n")
+    host_lines = ["127.0.0.1 localhost", f"127.0.1.1 {spec.name}"]
+    host_lines += [f"{ip} {name}" for name, ip in sorted(hosts.items())]
+    (root / "etc/hosts").write_text("\n".join(host_lines) + "\n")
+    ssh_dir = root / "root/.ssh"
+    ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (ssh_dir / "authorized_keys").write_text(public_key.strip() + "\n")
+    os.chmod(ssh_dir / "authorized_keys", 0o600)
     resolv = root / "etc/resolv.conf"
     if resolv.is_symlink() or not resolv.exists():
         resolv.unlink(missing_ok=True)
         # Offline lab: no upstream resolver; CoreDNS serves the cluster names.
         resolv.write_text("nameserver 127.0.0.1\n")
-    for sub in STATE_DIRS:
-        (spec.base / "state" / sub).mkdir(parents=True, exist_ok=True)
-        (root / sub).mkdir(parents=True, exist_ok=True)
+    install_machine_units(spec)
 
 
 def read_pid(spec: NodeSpec) -> int | None:

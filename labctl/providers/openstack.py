@@ -227,7 +227,6 @@ def build_inventory(ctx: ProviderContext, cloud: CloudChoice, choices: CloudChoi
     inventory_vars: dict[str, Any] = {
         "ansible_ssh_private_key_file": str(ctx.lab.ssh_key_path),
         "api_endpoint_host": front.floating_ip,
-        "api_endpoint": f"https://{front.floating_ip}:{API_PORT}",
         "artifacts_source": "push" if ctx.options.get("offline") else "upstream",
         "openstack_cloud": cloud.name,
     }

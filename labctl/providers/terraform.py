@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,13 @@ def inventory_from_output(data: dict[str, Any], lab: str, *, ssh_key_path: Path 
     names = [n.name for n in nodes]
     if len(set(names)) != len(names):
         raise UsageError(f"terraform output names a node twice ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
-    inventory_vars: dict[str, Any] = {"api_endpoint": str(values["api_endpoint"])}
+    client_host = urllib.parse.urlsplit(str(values["api_endpoint"])).hostname
+    if not client_host:
+        raise UsageError(f"terraform output api_endpoint must be a URL like https://ADDRESS:6443, not {values['api_endpoint']!r}")
+    # The operator reaches the API at api_endpoint; nodes at the first controller's own address
+    # unless the configuration says otherwise (inventory_vars.api_endpoint_host).
+    first_controller = next(n for n in nodes if n.role == "controller")
+    inventory_vars: dict[str, Any] = {"api_client_host": client_host, "api_endpoint_host": first_controller.node_ip}
     if values.get("guestbook_url"):
         inventory_vars["guestbook_url"] = str(values["guestbook_url"])
     extra_vars = values.get("inventory_vars") or {}

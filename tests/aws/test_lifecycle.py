@@ -48,7 +48,9 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         # The official Debian image (by owner), newest: not the look-alike of another account.
         assert instance["ImageId"] == "ami-0d1e2b3a4c5d60002"
         assert {"Key": "labctl-node", "Value": node.name} in instance["Tags"]
-    assert inventory.vars["api_endpoint"] == f"https://{inventory.by_role('controller')[0].ansible_host}:6443"
+    controller = inventory.by_role("controller")[0]
+    # The operator uses the public address, the nodes the private one.
+    assert (inventory.vars["api_client_host"], inventory.vars["api_endpoint_host"]) == (controller.ansible_host, controller.node_ip)
     assert inventory.vars["guestbook_url"].startswith("http://labctl-t1-nlb")
 
     # The same groups the local provider writes, so the same roles run.

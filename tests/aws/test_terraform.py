@@ -127,7 +127,8 @@ def test_real_output_becomes_the_inventory() -> None:
     assert node.extra["instance_id"] == controller["id"]
     assert node.ansible_user == "admin" and node.extra["ansible_become"] is True
     assert "ansible_python_interpreter" not in node.extra
-    assert inventory.vars["api_endpoint"] == data["api_endpoint"]["value"]
+    assert f"https://{inventory.vars['api_client_host']}:6443" == data["api_endpoint"]["value"]
+    assert inventory.vars["api_endpoint_host"] == inventory.by_role("controller")[0].node_ip
     assert inventory.vars["guestbook_url"].startswith("http://labctl-tf1-nlb")
     assert inventory.vars["aws_region"] == "us-east-1"
 

@@ -80,7 +80,7 @@ def test_up_scale_down_and_down_again(labctl_env: Labctl, fake_cloud: FakeOpenSt
         assert node.ansible_user == "debian"
         assert node.extra["ansible_become"] is True
     controller = inventory.node("controller-1")
-    assert inventory.vars["api_endpoint"] == f"https://{controller.ansible_host}:6443"
+    assert inventory.vars["api_endpoint_host"] == controller.ansible_host
     assert inventory.vars["ansible_ssh_private_key_file"] == str(lab.ssh_key_path)
     # inventories/openstack.sample.yml shows this very shape.
     sample = from_ansible(yaml.safe_load((REPO / "inventories" / "openstack.sample.yml").read_text()))

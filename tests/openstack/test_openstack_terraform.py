@@ -163,7 +163,7 @@ def test_output_fixture_becomes_the_common_inventory() -> None:
         ("worker-2", "worker", "198.51.100.12", "10.42.0.13"),
     ]
     assert all(n.ansible_user == "debian" and n.extra.get("ansible_become") is True for n in inventory.nodes)
-    assert inventory.vars["api_endpoint"] == "https://198.51.100.10:6443"
+    assert inventory.vars["api_client_host"] == "198.51.100.10"
     assert inventory.vars["api_endpoint_host"] == "198.51.100.10"
     assert inventory.vars["openstack_cloud"] == "campus"
 

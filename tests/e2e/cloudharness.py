@@ -1,0 +1,65 @@
+"""The emulated cloud for end-to-end tests: tests/cloudemu/emulated_cloud.py as a child process."""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from e2ehelpers import REPO
+
+HARNESS = REPO / "tests" / "cloudemu" / "emulated_cloud.py"
+
+
+@dataclass
+class EmulatedCloud:
+    env: dict[str, str]  # what the harness printed to export
+    operator_cidr: str  # --allow-from for this host
+
+
+@contextmanager
+def emulated_cloud(cloud: str, startup_s: float = 900) -> Iterator[EmulatedCloud]:
+    """Start the cloud (building its image on first use), yield its environment, stop it, check it cleaned up."""
+    subprocess.run([sys.executable, str(HARNESS), "--cleanup", cloud], check=True, capture_output=True, timeout=300)
+    process = subprocess.Popen([sys.executable, str(HARNESS), cloud], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env: dict[str, str] = {}
+    operator = ""
+    try:
+        deadline = time.monotonic() + startup_s
+        assert process.stdout is not None
+        while True:
+            ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = process.stdout.readline() if ready else ""
+            if not line:
+                err = process.stderr.read() if process.poll() is not None and process.stderr else ""
+                raise RuntimeError(f"the emulated {cloud} did not start: {err[-2000:]}")
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                env[name] = value
+            elif "--allow-from" in line:
+                operator = line.rsplit(" ", 1)[-1].strip()
+            elif line.strip() == "# ready":
+                break
+        yield EmulatedCloud(env=env, operator_cidr=operator)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+        # Whatever a failed stop left (machines, bridges, rules) goes now.
+        subprocess.run([sys.executable, str(HARNESS), "--cleanup", cloud], capture_output=True, timeout=300)
+
+
+def cloud_env(cloud: EmulatedCloud, home: str) -> dict[str, str]:
+    """A user's environment pointed at the emulated cloud; nothing of the host's cloud setup leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OS_", "LABCTL_HOME"))}
+    env.update(cloud.env)
+    env.update({"LABCTL_HOME": home, "COLUMNS": "200", "AWS_CONFIG_FILE": f"{home}/no-aws-config",
+                "AWS_SHARED_CREDENTIALS_FILE": f"{home}/no-aws-credentials"})
+    return env

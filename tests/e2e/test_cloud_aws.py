@@ -1,0 +1,77 @@
+"""`labctl up aws --offline` on the emulated AWS, whose instances are real local machines:
+up → the four proofs → worker-failure passes → down → nothing of the lab in the cloud or on the host.
+"""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cloudharness import EmulatedCloud, cloud_env, emulated_cloud
+from e2ehelpers import REPO, lab_unavailable
+
+pytestmark = pytest.mark.e2e
+
+LAB = "e2eaws"
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[EmulatedCloud]:
+    reason = lab_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with emulated_cloud("aws") as cloud:
+        yield cloud
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("labctl-home-aws")
+
+
+def labctl(cloud: EmulatedCloud, home: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    argv = [args[0], "--lab", LAB, *args[1:]]
+    return subprocess.run([sys.executable, "-m", "labctl", *argv], env=cloud_env(cloud, str(home)), capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
+
+
+def lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
+    sys.path.insert(0, str(REPO / "tests" / "aws"))
+    from awshelpers import Moto
+    from awshelpers import lab_resources as resources
+
+    moto = Moto(endpoint=cloud.env["AWS_ENDPOINT_URL"], pid=0)
+    return resources(moto, lab, access_key=cloud.env["AWS_ACCESS_KEY_ID"], secret_key=cloud.env["AWS_SECRET_ACCESS_KEY"],
+                     region=cloud.env["AWS_REGION"])
+
+
+def test_up_installs_a_cluster_on_cloud_machines(aws: EmulatedCloud, home: Path) -> None:
+    done = labctl(aws, home, "up", "aws", "--offline", "--yes", "--allow-from", aws.operator_cidr, "--fast-failover",
+                  "--output", "json")
+    if done.returncode != 0:
+        labctl(aws, home, "down", timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary: dict[str, Any] = json.loads(done.stdout)
+    assert summary["phase"] == "ready" and summary["provider"] == "aws"
+    assert set(summary["checks"]) == {"apps_available", "nginx_nodeport", "guestbook_roundtrip", "cluster_dns"}
+    # The guestbook answered through the cloud's load balancer, at its "public" address.
+    assert "redis-master.default.svc.cluster.local -> 10.96." in summary["checks"]["cluster_dns"]
+    status = json.loads(labctl(aws, home, "status", "--output", "json").stdout)
+    nodes = status["nodes"]
+    assert len(nodes) == 3 and all(n["ready"] for n in nodes), nodes
+
+
+def test_worker_failure_passes(aws: EmulatedCloud, home: Path) -> None:
+    done = labctl(aws, home, "drill", "worker-failure", "--output", "json")
+    result = json.loads(done.stdout)
+    assert result["verdict"] == "pass", [e for e in result.get("expectations", []) if not e.get("met")]
+
+
+def test_down_leaves_nothing(aws: EmulatedCloud, home: Path) -> None:
+    done = labctl(aws, home, "down", timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert lab_resources(aws, LAB) == []
+    assert not (home / "labs" / LAB).exists()
