@@ -190,6 +190,7 @@ class AwsProvider:
             "aws_lab_controller_user_data": user_data(os_name, lab, "controller", public_key, plan.arch),
             "aws_lab_worker_user_data_b64": b64(user_data(os_name, lab, "worker", public_key, plan.arch)),
             "aws_lab_node_port": ctx.config.apps.guestbook.node_port,
+            "aws_lab_operator_node_ports": [ctx.config.apps.nginx.node_port, ctx.config.apps.guestbook.node_port],
             "aws_lab_wait_timeout": WAIT_TIMEOUT_S,
         }
 
@@ -302,6 +303,7 @@ class AwsProvider:
             "worker_count": plan.workers,
             "ssh_public_key": public_key,
             "node_port": ctx.config.apps.guestbook.node_port,
+            "operator_node_ports": [ctx.config.apps.nginx.node_port, ctx.config.apps.guestbook.node_port],
             "controller_user_data": user_data(os_name, lab, "controller", public_key, plan.arch),
             "worker_user_data": user_data(os_name, lab, "worker", public_key, plan.arch),
             "endpoint_url": endpoint_url(),

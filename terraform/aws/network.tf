@@ -104,6 +104,16 @@ resource "aws_vpc_security_group_ingress_rule" "node_port" {
   cidr_ipv4 = var.lb_subnet_cidr
 }
 
+resource "aws_vpc_security_group_ingress_rule" "operator_node_ports" {
+  for_each          = toset([for port in var.operator_node_ports : tostring(port)])
+  security_group_id = aws_security_group.nodes.id
+  description       = "the apps' NodePorts from the operator (labctl's checks and availability probe)"
+  ip_protocol       = "tcp"
+  from_port         = tonumber(each.value)
+  to_port           = tonumber(each.value)
+  cidr_ipv4         = var.allow_from
+}
+
 resource "aws_vpc_security_group_egress_rule" "all" {
   security_group_id = aws_security_group.nodes.id
   description       = "nodes reach package mirrors and release downloads"

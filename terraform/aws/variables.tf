@@ -141,3 +141,9 @@ variable "endpoint_url" {
   type        = string
   default     = ""
 }
+
+variable "operator_node_ports" {
+  description = "The apps' NodePorts the operator's checks and availability probe reach on every node."
+  type        = list(number)
+  default     = [31000, 31080]
+}

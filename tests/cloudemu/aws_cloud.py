@@ -90,8 +90,7 @@ class AwsCloud:
                         self._boot(backend, instance)
         for instance_id in [i for i in self.booted if i not in seen]:
             self._remove(instance_id)
-        for region in list(elbv2_backends[ACCOUNT].keys()):
-            self._forward(ec2_backends[ACCOUNT][region], elbv2_backends[ACCOUNT][region])
+        self._forward([(ec2_backends[ACCOUNT][r], elbv2_backends[ACCOUNT][r]) for r in list(elbv2_backends[ACCOUNT].keys())])
 
     def _boot(self, backend: Any, instance: Any) -> None:
         image = backend.amis.get(instance.image_id)
@@ -130,27 +129,19 @@ class AwsCloud:
         self.machines.remove(instance_id)
         log.info("instance %s: machine removed", instance_id)
 
-    def _forward(self, ec2: Any, elbv2: Any) -> None:
-        wanted: dict[tuple[str, int], Any] = {}
-        for balancer in list(elbv2.load_balancers.values()):
-            try:
-                address = str(ipaddress.IPv4Address(balancer.dns_name))
-            except ValueError:
-                continue
-            for listener in list(balancer.listeners.values()):
-                groups = [a.data.get("TargetGroupArn") if hasattr(a, "data") else a.get("TargetGroupArn") for a in listener.default_actions]
-                arn = next((g for g in groups if g), None)
-                if arn:
-                    wanted[(address, int(listener.port))] = arn
+    def _forward(self, backends: list[tuple[Any, Any]]) -> None:
+        wanted: dict[tuple[str, int], tuple[str, Any, Any]] = {}
+        for ec2, elbv2 in backends:
+            self._listeners_of(ec2, elbv2, wanted)
         for key in [k for k in self.listeners if k not in wanted]:
             self.forwarders.close(*key)
             del self.listeners[key]
-        for (address, port), arn in wanted.items():
+        for (address, port), (arn, ec2, elbv2) in wanted.items():
             if (address, port) in self.listeners:
                 continue
             self.fabric.add_listener_address(address)
 
-            def targets(arn: str = arn) -> list[tuple[str, int]]:
+            def targets(arn: str = arn, ec2: Any = ec2, elbv2: Any = elbv2) -> list[tuple[str, int]]:
                 group = elbv2.target_groups.get(arn)
                 found = []
                 for target_id, target in list(group.targets.items()) if group else []:
@@ -163,6 +154,18 @@ class AwsCloud:
             self.forwarders.listen(address, port, targets)
             self.listeners[(address, port)] = arn
             log.info("load balancer %s:%d forwards to target group %s", address, port, arn)
+
+    def _listeners_of(self, ec2: Any, elbv2: Any, wanted: dict[tuple[str, int], tuple[str, Any, Any]]) -> None:
+        for balancer in list(elbv2.load_balancers.values()):
+            try:
+                address = str(ipaddress.IPv4Address(balancer.dns_name))
+            except ValueError:
+                continue
+            for listener in list(balancer.listeners.values()):
+                groups = [a.data.get("TargetGroupArn") if hasattr(a, "data") else a.get("TargetGroupArn") for a in listener.default_actions]
+                arn = next((g for g in groups if g), None)
+                if arn:
+                    wanted[(address, int(listener.port))] = (arn, ec2, elbv2)
 
     def teardown(self) -> None:
         for instance_id in list(self.booted):
