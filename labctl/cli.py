@@ -93,6 +93,7 @@ def up(
 ) -> None:
     """Provision a lab, install Kubernetes, deploy nginx and the guestbook, check them."""
     from labctl import lifecycle
+    from labctl.providers import ProviderOptions
 
     try:
         ui = make_ui(output, verbose, yes)
@@ -121,7 +122,7 @@ def up(
                 }
             )
         config = lifecycle.resolve_config(the_lab, provider, config_file, overrides)
-        options = {"yes": yes, "provision_only": provision_only, "offline": offline, "reconcile": reconcile}
+        options = ProviderOptions(yes=yes, provision_only=provision_only, offline=offline, reconcile=reconcile)
         summary = lifecycle.up(the_lab, config, ui, options)
     except LabctlError as error:
         fail(error)
@@ -139,10 +140,11 @@ def up(
 def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text", verbose: VerboseOpt = False) -> None:
     """Remove the lab: machines, networks, processes, state (results are kept)."""
     from labctl import lifecycle
+    from labctl.providers import ProviderOptions
 
     try:
         ui = make_ui(output, verbose, yes)
-        summary = lifecycle.down(Lab(lab), ui, {"yes": yes})
+        summary = lifecycle.down(Lab(lab), ui, ProviderOptions(yes=yes))
     except LabctlError as error:
         fail(error)
         return

@@ -3,9 +3,11 @@
 Everything `labctl status` needs is here, so it answers even when the cluster is down.
 """
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -107,6 +109,12 @@ class Lab:
             sub.mkdir(parents=True, exist_ok=True)
         self.ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.ssh_dir, 0o700)
+
+    def discard(self) -> None:
+        """Remove a lab that never got a machine: its directory and its (empty) results directory."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.results_dir.rmdir()
 
     def lock(self, command: str) -> LabLock:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from labctl.inventory import Inventory, load_inventory
 from labctl.kube import KubeClient, KubeUnavailable
 from labctl.lab import Lab
 from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
-from labctl.providers import ProviderContext, get_provider
+from labctl.providers import ProviderContext, ProviderOptions, get_provider
 from labctl.runner import RunResult, run_playbook
 from labctl.ui import Ui
 
@@ -104,19 +104,28 @@ def cluster_is_healthy(lab: Lab, expected_nodes: int) -> bool:
     return len(nodes) == expected_nodes and all(n["ready"] for n in nodes.values())
 
 
-def up(lab: Lab, config: LabConfig, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
+def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[str, Any]:
     provider = get_provider(config.provider)
+    if options.offline and not provider.supports_offline:
+        raise UsageError(f"--offline is for cloud providers: the {provider.name} provider always runs from the bundle, drop --offline")
     started = time.monotonic()
+    fresh = not lab.exists()
     with lab.lock("up"):
         lab.create()
         lab.save_config(config)
         # Recorded before any machine exists, so `down` can always find what to remove.
         lab.update_state(provider=config.provider, phase="provisioning", kubernetes_version=config.kubernetes_version)
         ctx = ProviderContext(lab=lab, config=config, ui=ui, options=options, verbose=ui.verbose)
-        inventory = provider.provision(ctx)
+        try:
+            inventory = provider.provision(ctx)
+        except UsageError:
+            # Providers refuse bad input before they create anything: leave no lab behind.
+            if fresh:
+                lab.discard()
+            raise
         lab.update_state(phase="provisioned", nodes=[n.name for n in inventory.nodes])
         summary: dict[str, Any] = {"lab": lab.name, "provider": config.provider, "changed": {}}
-        if options.get("provision_only"):
+        if options.provision_only:
             summary["phase"] = "provisioned"
             summary["seconds"] = round(time.monotonic() - started, 1)
             return summary
@@ -125,7 +134,7 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: dict[str, Any]) -> dict[str
         node_count = len([n for n in inventory.nodes if n.role != "api_lb"])
         # Nothing cluster.yml depends on changed since it last succeeded and the cluster is
         # healthy: skip it (--reconcile runs it anyway, and it then reports no changes).
-        unchanged = lab.read_state().get("install_digest") == digest and not options.get("reconcile")
+        unchanged = lab.read_state().get("install_digest") == digest and not options.reconcile
         if unchanged and cluster_is_healthy(lab, node_count):
             ui.info("[green]✓[/] install Kubernetes (unchanged since the last up, cluster healthy: skipped; --reconcile re-runs it)")
             cluster_changed = 0
@@ -152,7 +161,7 @@ def deploy(lab: Lab, ui: Ui) -> dict[str, Any]:
     return {"lab": lab.name, "changed": result.total_changed, "checks": result.stats.get("checks", {})}
 
 
-def down(lab: Lab, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
+def down(lab: Lab, ui: Ui, options: ProviderOptions) -> dict[str, Any]:
     lab.require()
     config = lab.load_config()
     state = lab.read_state()
@@ -163,8 +172,7 @@ def down(lab: Lab, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
         provider.destroy(ctx)
         lab.update_state(phase="down")
         lab.lock_path.unlink(missing_ok=True)
-    if not options.get("keep_state", False):
-        shutil.rmtree(lab.dir, ignore_errors=True)
+    shutil.rmtree(lab.dir, ignore_errors=True)
     return {"lab": lab.name, "removed": True, "seconds": round(time.monotonic() - started, 1)}
 
 

@@ -14,18 +14,29 @@ from labctl.lab import Lab
 from labctl.ui import Ui
 
 
+@dataclass(frozen=True)
+class ProviderOptions:
+    """The switches of `up` and `down` a provider acts on."""
+
+    yes: bool = False  # no confirmation prompts (costs, a lab open to the internet)
+    provision_only: bool = False  # stop once the machines exist and the inventory is written
+    offline: bool = False  # push the bundle to the nodes instead of downloading releases
+    reconcile: bool = False  # run the install even when nothing it depends on changed
+
+
 @dataclass
 class ProviderContext:
     lab: Lab
     config: LabConfig
     ui: Ui
-    # Provider-specific switches from the CLI: yes, provision_only, offline, engine, …
-    options: dict[str, Any] = field(default_factory=dict)
+    options: ProviderOptions = field(default_factory=ProviderOptions)
     verbose: bool = False
 
 
 class Provider(Protocol):
     name: str
+    # Whether `--offline` means anything here (local nodes always run from the bundle).
+    supports_offline: bool
 
     def provision(self, ctx: ProviderContext) -> Inventory:
         """Create (or find) the lab's machines and write lab.inventory_path. Idempotent."""
@@ -41,6 +52,10 @@ class Provider(Protocol):
 
     def add_worker(self, ctx: ProviderContext) -> Inventory:
         """One more worker (the scale-up drill); returns the new inventory."""
+        ...
+
+    def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
+        """Remove worker NAME's machine (drained and deleted from the cluster by the caller); returns the new inventory."""
         ...
 
 

@@ -13,13 +13,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.exceptions
+
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, load_inventory
 from labctl.paths import PROJECT_ROOT
 from labctl.providers import ProviderContext
 from labctl.providers import terraform as tf
 from labctl.providers.aws_cost import estimate
-from labctl.providers.aws_errors import explain_message
+from labctl.providers.aws_errors import explain, explain_message
 from labctl.providers.aws_nodes import (
     build_inventory,
     describe_machines,
@@ -33,6 +35,7 @@ from labctl.providers.aws_preflight import Image, find_image, instance_architect
 from labctl.providers.aws_session import ANSIBLE_PROFILE, AwsSession, endpoint_url, open_session
 from labctl.providers.aws_sweep import discover, leftovers
 from labctl.providers.aws_userdata import FLATCAR_PYTHON, b64, user_data
+from labctl.providers.exposure import refuse_whole_internet
 from labctl.runner import RunResult, run_playbook
 
 ROOT_VOLUME_GB = 30
@@ -56,6 +59,7 @@ class Plan:
 
 class AwsProvider:
     name = "aws"
+    supports_offline = True
 
     # --- Provider protocol ------------------------------------------------------
 
@@ -82,10 +86,10 @@ class AwsProvider:
             ctx.lab.update_state(aws_resources=resources)
             inventory = self._inventory(ctx, plan.aws, self._inventory_vars(ctx, plan, resources))
         # --offline: the nodes get every binary and image from the bundle, pushed over SSH.
-        inventory.vars["artifacts_source"] = "push" if ctx.options.get("offline") else "upstream"
+        inventory.vars["artifacts_source"] = "push" if ctx.options.offline else "upstream"
         inventory.write(ctx.lab.inventory_path)
         ctx.ui.info(f"[green]✓[/] inventory written: {', '.join(n.name for n in inventory.nodes)}")
-        if not ctx.options.get("provision_only"):
+        if not ctx.options.provision_only:
             self._wait_ready(ctx)
         return inventory
 
@@ -138,11 +142,41 @@ class AwsProvider:
         ctx.ui.info(f"[green]✓[/] new worker {', '.join(new)}")
         return inventory
 
+    def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
+        """Terminate worker NAME (through its Auto Scaling group, one less desired) and write the inventory without it."""
+        aws = self._session_of(ctx)
+        current = load_inventory(ctx.lab.inventory_path)
+        node = current.node(name)
+        if node.role != "worker":
+            raise UsageError(f"{name} is a {node.role}, not a worker")
+        live = {i["InstanceId"]: i for i in lab_instances(aws, ctx.lab.name)}
+        instance = live.get(str(node.extra.get("instance_id", "")))
+        if instance is not None:
+            group = tags_of(instance).get("aws:autoscaling:groupName")
+            try:
+                if group:
+                    aws.client("autoscaling").terminate_instance_in_auto_scaling_group(
+                        InstanceId=instance["InstanceId"], ShouldDecrementDesiredCapacity=True
+                    )
+                    desired = aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+                    ctx.lab.update_state(aws_workers_desired=desired["AutoScalingGroups"][0]["DesiredCapacity"])
+                else:
+                    aws.client("ec2").terminate_instances(InstanceIds=[instance["InstanceId"]])
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+                raise InfraError(explain(error, f"terminating worker {name} ({instance['InstanceId']})")) from None
+            self._wait_gone(aws, ctx.lab.name, instance["InstanceId"])
+        current.nodes = [n for n in current.nodes if n.name != name]
+        current.write(ctx.lab.inventory_path)
+        ctx.lab.update_state(nodes=[n.name for n in current.nodes])
+        ctx.ui.info(f"[green]✓[/] worker {name} terminated")
+        return current
+
     # --- before anything is created ---------------------------------------------
 
     def _plan(self, ctx: ProviderContext) -> Plan:
         settings = ctx.config.aws
         allow_from = resolve_allow_from(settings.allow_from)
+        refuse_whole_internet(allow_from, ctx.options.yes)
         aws = open_session(settings.region)
         where = ctx.lab.read_state().get("aws_region")
         if where and where != aws.region:
@@ -170,7 +204,7 @@ class AwsProvider:
         for line in cost.lines:
             ctx.ui.info(f"  {line}")
         ctx.ui.info(f"estimated cost: {cost.summary()}")
-        if not (ctx.options.get("yes") or ctx.ui.confirm(f"Create these AWS resources for {cost.hourly:.2f} {cost.currency}/hour?")):
+        if not (ctx.options.yes or ctx.ui.confirm(f"Create these AWS resources for {cost.hourly:.2f} {cost.currency}/hour?")):
             raise UsageError("cancelled: nothing was created on AWS")
 
     # --- the playbooks ------------------------------------------------------------
@@ -277,6 +311,13 @@ class AwsProvider:
                     f"only {len(running)} of {desired} workers of lab {lab} run after {timeout:.0f}s: check the group's activity history"
                 )
             time.sleep(5)
+
+    def _wait_gone(self, aws: AwsSession, lab: str, instance_id: str, timeout: float = WAIT_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while any(i["InstanceId"] == instance_id for i in lab_instances(aws, lab, ("pending", "running", "stopping", "shutting-down"))):
+            if time.monotonic() > deadline:
+                raise InfraError(f"instance {instance_id} of lab {lab} is still not terminated after {timeout:.0f}s: run the command again")
+            time.sleep(2)
 
     def _session_of(self, ctx: ProviderContext) -> AwsSession:
         region = ctx.lab.read_state().get("aws_region") or ctx.config.aws.region

@@ -43,7 +43,7 @@ def instance_architecture(aws: AwsSession, types: list[str]) -> str:
         found = aws.client("ec2").describe_instance_types(InstanceTypes=wanted)["InstanceTypes"]
     except botocore.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") == "InvalidInstanceType":
-            raise InfraError(
+            raise UsageError(
                 f"unknown instance type in {', '.join(wanted)} for region {aws.region}: "
                 "set aws.controller_instance_type / aws.worker_instance_type to one AWS offers (e.g. t3.medium)"
             ) from None
@@ -102,14 +102,14 @@ def find_image(aws: AwsSession, os_name: str, arch: str, ami: str = "") -> Image
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code.startswith("InvalidAMIID"):
-            raise InfraError(f"AMI {ami} not found in {aws.region}: set aws.ami to an AMI id of this region, or leave it empty") from None
+            raise UsageError(f"AMI {ami} not found in {aws.region}: set aws.ami to an AMI id of this region, or leave it empty") from None
         raise InfraError(explain(error, "looking up the image")) from None
     except botocore.exceptions.BotoCoreError as error:
         raise InfraError(explain(error, "looking up the image")) from None
     if not images:
         if ami:
-            raise InfraError(f"AMI {ami} not found in {aws.region}: set aws.ami to an AMI id of this region, or leave it empty")
-        raise InfraError(
+            raise UsageError(f"AMI {ami} not found in {aws.region}: set aws.ami to an AMI id of this region, or leave it empty")
+        raise UsageError(
             f"no {os_name} image found in {aws.region} (owner {spec['owner']}, name {spec['name'].format(arch=DEBIAN_ARCH[arch])}, "
             f"{arch}): set aws.ami to an AMI id, or pick another --region"
         )

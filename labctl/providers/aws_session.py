@@ -16,7 +16,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from labctl.errors import InfraError
+from labctl.errors import InfraError, UsageError
 from labctl.lab import write_atomic
 from labctl.providers.aws_errors import explain
 
@@ -45,7 +45,7 @@ class AwsSession:
     def check_credentials(self) -> dict[str, str]:
         """Ask STS who we are: the cheapest call that proves the keys work; returns account and ARN."""
         if self.session.get_credentials() is None:
-            raise InfraError(
+            raise UsageError(
                 "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run `aws configure`"
             )
         try:
@@ -84,7 +84,7 @@ class AwsSession:
     def _frozen_credentials(self) -> Any:
         found = self.session.get_credentials()
         if found is None:
-            raise InfraError("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+            raise UsageError("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
         return found.get_frozen_credentials()
 
 
@@ -104,9 +104,9 @@ def open_session(region: str) -> AwsSession:
         raise InfraError(f"AWS profile not found ({error}): fix AWS_PROFILE or run `aws configure --profile NAME`") from None
     chosen = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or session.region_name or ""
     if not chosen:
-        raise InfraError("no AWS region given: pass --region REGION (e.g. --region eu-central-1), or set aws.region or AWS_REGION")
+        raise UsageError("no AWS region given: pass --region REGION (e.g. --region eu-central-1), or set aws.region or AWS_REGION")
     regions = known_regions(session)
     if chosen not in regions:
         examples = ", ".join(r for r in ("us-east-1", "eu-central-1", "eu-west-1", "ap-southeast-2") if r in regions)
-        raise InfraError(f"unknown AWS region '{chosen}': pass a valid --region such as {examples}")
+        raise UsageError(f"unknown AWS region '{chosen}': pass a valid --region such as {examples}")
     return AwsSession(region=chosen, session=session)

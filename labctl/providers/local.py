@@ -72,6 +72,7 @@ def shared_rootfs(kube_version: str, bundle: Path) -> Path:
 
 class LocalProvider:
     name = "local"
+    supports_offline = False
 
     # --- layout ------------------------------------------------------------
     def network(self, ctx: ProviderContext) -> hostnet.LabNetwork:

@@ -15,6 +15,7 @@ from typing import Any
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, Node, load_inventory
 from labctl.providers import ProviderContext
+from labctl.providers.exposure import refuse_whole_internet
 from labctl.providers.openstack_access import ensure_key_pair, resolve_allow_from
 from labctl.providers.openstack_cloud import CloudChoice, api_errors, auth_host, choose_cloud, connect
 from labctl.providers.openstack_discover import FoundNode, describe, lab_nodes, lab_resources
@@ -28,6 +29,7 @@ NODE_PORT_RANGE = [30000, 32767]
 
 class OpenstackProvider:
     name = "openstack"
+    supports_offline = True
 
     # --- Provider protocol ----------------------------------------------------------
     def provision(self, ctx: ProviderContext) -> Inventory:
@@ -36,6 +38,7 @@ class OpenstackProvider:
         cloud = self._cloud(ctx, for_up=True)
         conn = connect(cloud)
         allow_from = resolve_allow_from(cfg.allow_from, auth_host(conn))
+        refuse_whole_internet(allow_from, ctx.options.yes)
         choices = resolve(conn, cloud, cfg.image, cfg.flavor, cfg.external_network)
         with api_errors(cloud, "listing the lab's servers"):
             existing = {n.name for n in lab_nodes(conn, ctx.lab.name)}
@@ -118,6 +121,30 @@ class OpenstackProvider:
         self._run(ctx, cloud, "scale-openstack.yml", f"add {new.name} on cloud '{cloud.name}'", extravars)
         return self._write_inventory(ctx, cloud, choices, conn)
 
+    def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
+        """Delete worker NAME's server, its floating IP and its port; write the inventory without it."""
+        current = load_inventory(ctx.lab.inventory_path)
+        node = current.node(name)
+        if node.role != "worker":
+            raise UsageError(f"{name} is a {node.role}, not a worker")
+        cloud = self._cloud(ctx, for_up=False)
+        conn = connect(cloud)
+        server_id = str(node.extra.get("openstack_server_id", ""))
+        with api_errors(cloud, f"looking for worker {name}'s resources"):
+            found = lab_resources(conn, ctx.lab.name)
+            ports = {str(p.id) for p in conn.network.ports(device_id=server_id)} if server_id else set()
+        doomed = {kind: [] for kind in found}
+        doomed["servers"] = [s for s in found["servers"] if s["id"] == server_id]
+        doomed["floating_ips"] = [f for f in found["floating_ips"] if f["name"] == node.ansible_host]
+        doomed["ports"] = [p for p in found["ports"] if p["id"] in ports]
+        if describe(doomed):
+            extravars = {**self._common_vars(ctx, cloud), "openstack_doomed": doomed}
+            self._run(ctx, cloud, "down-openstack.yml", f"delete {name} on cloud '{cloud.name}'", extravars)
+        current.nodes = [n for n in current.nodes if n.name != name]
+        current.write(ctx.lab.inventory_path)
+        ctx.lab.update_state(nodes=[n.name for n in current.nodes])
+        return current
+
     # --- helpers ----------------------------------------------------------------------
     def _cloud(self, ctx: ProviderContext, *, for_up: bool) -> CloudChoice:
         saved = ctx.lab.read_state().get("openstack") or {}
@@ -167,7 +194,7 @@ class OpenstackProvider:
             "openstack_external_network_id": choices.external_network_id,
             "openstack_nodes_address_pairs": [{"ip_address": network.pod_cidr}, {"ip_address": network.service_cidr}],
             # With --provision-only nothing needs SSH yet (and emulated clouds boot nothing).
-            "openstack_nodes_wait_for_ssh": not ctx.options.get("provision_only", False),
+            "openstack_nodes_wait_for_ssh": not ctx.options.provision_only,
         }
 
     def _run(self, ctx: ProviderContext, cloud: CloudChoice, playbook: str, title: str, extravars: dict[str, Any]) -> RunResult:
@@ -227,7 +254,7 @@ def build_inventory(ctx: ProviderContext, cloud: CloudChoice, choices: CloudChoi
     inventory_vars: dict[str, Any] = {
         "ansible_ssh_private_key_file": str(ctx.lab.ssh_key_path),
         "api_endpoint_host": front.floating_ip,
-        "artifacts_source": "push" if ctx.options.get("offline") else "upstream",
+        "artifacts_source": "push" if ctx.options.offline else "upstream",
         "openstack_cloud": cloud.name,
     }
     return Inventory(lab=ctx.lab.name, provider="openstack", nodes=nodes, vars=inventory_vars)

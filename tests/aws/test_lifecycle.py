@@ -11,13 +11,13 @@ from awshelpers import ALLOW_FROM, SECRET_KEY, Moto, error_line, files_containin
 from labctl.config import LabConfig
 from labctl.inventory import load_inventory
 from labctl.lab import Lab
-from labctl.providers import ProviderContext
+from labctl.providers import ProviderContext, ProviderOptions
 from labctl.ui import Ui
 
 
 def _context(lab: str) -> ProviderContext:
     the_lab = Lab(lab)
-    return ProviderContext(lab=the_lab, config=the_lab.load_config(), ui=Ui(assume_yes=True), options={"yes": True})
+    return ProviderContext(lab=the_lab, config=the_lab.load_config(), ui=Ui(assume_yes=True), options=ProviderOptions(yes=True))
 
 
 def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,6 +133,17 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     new_id = grown.node("worker-3").extra["instance_id"]
     assert new_id not in instances and new_id in {i["InstanceId"] for i in asg["Instances"]}
     assert files_containing(tmp_path, SECRET_KEY) == []
+
+    # --- the scale-up's restore: the added worker goes through the group, one less desired ------
+    shrunk = PROVIDER.remove_worker(_context(lab), "worker-3")
+    assert [n.name for n in shrunk.by_role("worker")] == ["worker-1", "worker-2"]
+    assert load_inventory(lab_dir / "inventory.yml").nodes == shrunk.nodes
+    asg = moto.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[f"labctl-{lab}-workers"])["AutoScalingGroups"][0]
+    assert asg["DesiredCapacity"] == 2 and new_id not in {i["InstanceId"] for i in asg["Instances"]}
+    reservations = ec2.describe_instances(InstanceIds=[new_id])["Reservations"]
+    states = {i["InstanceId"]: i["State"]["Name"] for r in reservations for i in r["Instances"]}
+    assert states[new_id] in ("shutting-down", "terminated")
+    assert Lab(lab).read_state()["aws_workers_desired"] == 2
 
     # A lab stays in its region: another --region is refused before anything is made there.
     moved = labctl(env, "up", "aws", "--provision-only", "--yes", "--region", "eu-west-1", "--lab", lab)

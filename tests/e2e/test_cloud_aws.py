@@ -1,10 +1,15 @@
 """`labctl up aws --offline` on the emulated AWS, whose instances are real local machines:
 up → the four proofs → worker-failure passes → down → nothing of the lab in the cloud or on the host.
+The full suite adds: a second up changes nothing, status/kubectl/ssh/env, node-partition,
+etcd-backup-restore and scale-up (through the Auto Scaling group), labctl killed mid-drill then recover.
 """
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,6 +73,58 @@ def test_worker_failure_passes(aws: EmulatedCloud, home: Path) -> None:
     done = labctl(aws, home, "drill", "worker-failure", "--output", "json")
     result = json.loads(done.stdout)
     assert result["verdict"] == "pass", [e for e in result.get("expectations", []) if not e.get("met")]
+
+
+@pytest.mark.full
+def test_second_up_changes_nothing(aws: EmulatedCloud, home: Path) -> None:
+    done = labctl(aws, home, "up", "aws", "--offline", "--yes", "--allow-from", aws.operator_cidr, "--fast-failover",
+                  "--output", "json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["changed"] == {"cluster": 0, "apps": 0}
+
+
+@pytest.mark.full
+def test_kubectl_ssh_and_env_reach_the_cloud_lab(aws: EmulatedCloud, home: Path) -> None:
+    nodes = labctl(aws, home, "kubectl", "--", "get", "nodes", "-o", "name")
+    assert nodes.returncode == 0 and len(nodes.stdout.split()) == 3, nodes.stderr
+    ssh = labctl(aws, home, "ssh", "worker-1", "--", "cat", "/etc/labctl/node.env")
+    assert ssh.returncode == 0 and f"LABCTL_LAB={LAB}" in ssh.stdout, ssh.stderr
+    env = labctl(aws, home, "env")
+    assert env.returncode == 0 and "KUBECONFIG=" in env.stdout
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("drill_id", ["node-partition", "etcd-backup-restore", "scale-up"])
+def test_drill_passes_on_the_cloud(aws: EmulatedCloud, home: Path, drill_id: str) -> None:
+    result = json.loads(labctl(aws, home, "drill", drill_id, "--output", "json").stdout)
+    assert result["verdict"] == "pass", [e for e in result.get("expectations", []) if not e.get("met")]
+    if drill_id == "scale-up":
+        # The added worker went through the cloud and its restore gave it back.
+        assert len(json.loads(labctl(aws, home, "status", "--output", "json").stdout)["nodes"]) == 3
+        assert sum(r.startswith("instance ") for r in lab_resources(aws, LAB)) == 3
+
+
+@pytest.mark.full
+def test_recover_after_labctl_is_killed_mid_drill(aws: EmulatedCloud, home: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "labctl", "drill", "worker-failure", "--lab", LAB], env=cloud_env(aws, str(home)),
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = home / "labs" / LAB / "undo-journal.json"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert time.monotonic() < deadline, "the fault never appeared"
+            if journal.exists() and json.loads(journal.read_text())["entries"]:
+                target = json.loads(journal.read_text())["entries"][0]["target"]
+                state = labctl(aws, home, "ssh", target, "--", "systemctl", "is-active", "kubelet", timeout=60).stdout.strip()
+                if state in ("inactive", "failed"):
+                    break
+            time.sleep(1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    summary = json.loads(labctl(aws, home, "recover", "--output", "json", timeout=900).stdout)
+    assert summary["healthy"] is True, summary
+    assert labctl(aws, home, "ssh", target, "--", "systemctl", "is-active", "kubelet").stdout.strip() == "active"
 
 
 def test_down_leaves_nothing(aws: EmulatedCloud, home: Path) -> None:

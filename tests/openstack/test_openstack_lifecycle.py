@@ -18,7 +18,7 @@ from openstack_testenv import PASSWORD, REPO, Labctl
 
 from labctl.inventory import from_ansible, load_inventory
 from labctl.lab import Lab
-from labctl.providers import ProviderContext
+from labctl.providers import ProviderContext, ProviderOptions
 from labctl.providers.openstack import PROVIDER
 from labctl.providers.openstack_names import SUBNET_CIDR
 from labctl.ui import Ui
@@ -47,7 +47,7 @@ def snapshot(fake: FakeOpenStack) -> str:
 
 def provider_context(lab: str) -> ProviderContext:
     the_lab = Lab(lab)
-    return ProviderContext(lab=the_lab, config=the_lab.load_config(), ui=Ui(assume_yes=True), options={"provision_only": True})
+    return ProviderContext(lab=the_lab, config=the_lab.load_config(), ui=Ui(assume_yes=True), options=ProviderOptions(provision_only=True))
 
 
 def add_neighbour_lab(fake: FakeOpenStack) -> None:
@@ -153,6 +153,19 @@ def test_up_scale_down_and_down_again(labctl_env: Labctl, fake_cloud: FakeOpenSt
         ("worker-2", "active"),
         ("worker-3", "active"),
     ]
+
+    # The scale-up's restore: the added worker's server, floating IP and port go, nothing else.
+    before_remove = fake_cloud.leftovers()
+    shrunk = PROVIDER.remove_worker(ctx, "worker-3")
+    assert [n.name for n in shrunk.by_role("worker")] == ["worker-1", "worker-2"]
+    assert load_inventory(lab.inventory_path).nodes == shrunk.nodes
+    after_remove = fake_cloud.leftovers()
+    assert sorted(set(before_remove["servers"]) - set(after_remove["servers"])) == ["labctl-t1-worker-3"]
+    assert sorted(set(before_remove["ports"]) - set(after_remove["ports"])) == ["labctl-t1-worker-3-port"]
+    assert len(before_remove["floating_ips"]) - len(after_remove["floating_ips"]) == 1
+    assert {k: v for k, v in after_remove.items() if k not in ("servers", "ports", "floating_ips")} == {
+        k: v for k, v in before_remove.items() if k not in ("servers", "ports", "floating_ips")
+    }
 
     # Down removes exactly this lab, and leaves a lab whose names share the prefix alone.
     add_neighbour_lab(fake_cloud)

@@ -1,0 +1,24 @@
+"""Provider switches are typed, and one a provider cannot honour is refused at the CLI, not ignored."""
+
+from pathlib import Path
+
+from clihelp import run_cli
+
+from labctl.providers import ProviderOptions, get_provider
+
+
+def test_offline_on_the_local_provider_is_refused_before_anything_is_made(labctl_home: Path) -> None:
+    done = run_cli("up", "--offline", "--lab", "off", home=labctl_home)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "--offline is for cloud providers" in errors[0] and "drop --offline" in errors[0]
+    assert not (labctl_home / "labs" / "off").exists()
+
+
+def test_every_provider_says_whether_it_takes_offline() -> None:
+    assert {name: get_provider(name).supports_offline for name in ("local", "aws", "openstack")} == {
+        "local": False,
+        "aws": True,
+        "openstack": True,
+    }
+    assert ProviderOptions() == ProviderOptions(yes=False, provision_only=False, offline=False, reconcile=False)
