@@ -13,7 +13,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -27,7 +29,7 @@ from machines import Machines  # noqa: E402
 
 from labctl.paths import cache_home  # noqa: E402
 
-DEFAULT_PUBLIC = "10.199.0.0/24"
+DEFAULT_PUBLIC = {"aws": "10.199.0.0/24", "openstack": "10.198.0.0/24"}
 ACCESS_KEY = "AKIAEMULATEDCLOUD001"
 SECRET_KEY = "emulatedCloudSecretNotARealKey0000000000"
 RECONCILE_S = 0.5
@@ -39,36 +41,16 @@ def state_dir(cloud: str) -> Path:
 
 def cleanup(cloud: str) -> list[str]:
     removed = [f"machine {i}" for i in Machines(state_dir(cloud) / "machines", Path("/nonexistent")).remove_all()]
-    return removed + fabric.teardown()
+    return removed + fabric.teardown(cloud)
 
 
-def serve_aws(args: argparse.Namespace, stop: threading.Event) -> None:
-    os.environ.setdefault("MOTO_AMIS_PATH", str(REPO / "tests" / "aws" / "amis.json"))
-    import moto_fixes
-    from aws_cloud import AwsCloud
-    from moto.server import ThreadedMotoServer
-
-    net = fabric.Fabric(public=ipaddress.IPv4Network(args.public_cidr))
-    image = ensure_image(state_dir("aws") / "image-build.log")
-    machines = Machines(state_dir("aws") / "machines", image)
-    forwarders = Forwarders()
-    cloud = AwsCloud(net, machines, forwarders)
-    moto_fixes.apply()
-    cloud.patch()
+def serve(args: argparse.Namespace, stop: threading.Event) -> None:
+    net = fabric.Fabric(args.cloud, ipaddress.IPv4Network(args.public_cidr or DEFAULT_PUBLIC[args.cloud]))
+    image = ensure_image(state_dir(args.cloud) / "image-build.log")
+    machines = Machines(state_dir(args.cloud) / "machines", image)
     net.start()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    server.start()
-    port = server.get_host_and_port()[1]
+    cloud, exports, stop_api = start_aws(args, net, machines) if args.cloud == "aws" else start_openstack(args, net, machines)
     try:
-        exports = {
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_REGION": args.region,
-            "AWS_DEFAULT_REGION": args.region,
-            # Never ask a metadata address for credentials.
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
         for name, value in exports.items():
             print(f"export {name}={value}")
         print(f"# this host reaches the emulated cloud from {net.operator_address}: --allow-from {net.operator_address}/32")
@@ -79,16 +61,52 @@ def serve_aws(args: argparse.Namespace, stop: threading.Event) -> None:
             except Exception:
                 logging.exception("reconcile failed")
     finally:
-        server.stop()
+        stop_api()
         cloud.teardown()
+        fabric.teardown(args.cloud)
+
+
+def start_aws(args: argparse.Namespace, net: fabric.Fabric, machines: Machines) -> tuple[Any, dict[str, str], Callable[[], None]]:
+    os.environ.setdefault("MOTO_AMIS_PATH", str(REPO / "tests" / "aws" / "amis.json"))
+    import moto_fixes
+    from aws_cloud import AwsCloud
+    from moto.server import ThreadedMotoServer
+
+    forwarders = Forwarders()
+    cloud = AwsCloud(net, machines, forwarders)
+    moto_fixes.apply()
+    cloud.patch()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    exports = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.get_host_and_port()[1]}",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_REGION": args.region,
+        "AWS_DEFAULT_REGION": args.region,
+        # Never ask a metadata address for credentials.
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+    def stop_api() -> None:
+        server.stop()
         forwarders.stop()
-        fabric.teardown()
+
+    return cloud, exports, stop_api
+
+
+def start_openstack(args: argparse.Namespace, net: fabric.Fabric, machines: Machines) -> tuple[Any, dict[str, str], Callable[[], None]]:
+    from openstack_cloud import OpenStackCloud
+
+    cloud = OpenStackCloud(net, machines)
+    exports = cloud.start(state_dir(args.cloud))
+    return cloud, exports, lambda: None
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cloud", choices=["aws"])
-    parser.add_argument("--public-cidr", default=DEFAULT_PUBLIC, help="private range that stands in for public addresses")
+    parser.add_argument("cloud", choices=["aws", "openstack"])
+    parser.add_argument("--public-cidr", default="", help="private range standing in for public addresses (default by cloud)")
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--port", type=int, default=0, help="the API's port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--cleanup", action="store_true", help="remove what a killed run left, then exit")
@@ -108,7 +126,7 @@ def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    serve_aws(args, stop)
+    serve(args, stop)
     return 0
 
 

@@ -7,8 +7,8 @@ range routed to a bridge of their own and are mapped 1:1 onto private addresses
 address is hairpinned back with the host as its source. The operator (this host)
 appears to the cloud with the public bridge's own address.
 
-Everything made here carries COMMENT or the BRIDGE_PREFIX, so teardown removes
-exactly that, also after a crash.
+Everything made here carries the cloud's rule comment or bridge prefix, so teardown
+removes exactly that cloud's, also after a crash (two emulated clouds can run at once).
 """
 
 import ipaddress
@@ -16,9 +16,11 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 
-BRIDGE_PREFIX = "ce-"
-PUBLIC_BRIDGE = "ce-public"
-COMMENT = "labctl-emulated-cloud"
+PREFIXES = {"aws": "ca-", "openstack": "co-"}
+
+
+def comment(cloud: str) -> str:
+    return f"labctl-emulated-{cloud}"
 
 
 def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -28,17 +30,17 @@ def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def _rule(table: str, chain: str, *spec: str) -> None:
+def _rule(cloud: str, table: str, chain: str, *spec: str) -> None:
     """Append the rule unless it is there (idempotent)."""
-    full = [*spec, "-m", "comment", "--comment", COMMENT]
+    full = [*spec, "-m", "comment", "--comment", comment(cloud)]
     if run(["iptables", "-t", table, "-C", chain, *full], check=False).returncode != 0:
         run(["iptables", "-t", table, "-I" if chain == "FORWARD" else "-A", chain, *full])
 
 
-def _delete_rules(match: str) -> None:
+def _delete_rules(cloud: str, match: str) -> None:
     for table in ("filter", "nat"):
         for line in run(["iptables", "-t", table, "-S"], check=False).stdout.splitlines():
-            if COMMENT in line and match in line and line.startswith("-A "):
+            if comment(cloud) in line and match in line and line.startswith("-A "):
                 parts = [p.strip('"') for p in line.split()[1:]]
                 run(["iptables", "-t", table, "-D", *parts], check=False)
 
@@ -51,7 +53,7 @@ def in_use(network: ipaddress.IPv4Network) -> list[str]:
     """Host addresses and routes that overlap NETWORK (outside this fabric)."""
     found = []
     for link in json.loads(run(["ip", "-j", "-4", "addr", "show"]).stdout or "[]"):
-        if str(link.get("ifname", "")).startswith(BRIDGE_PREFIX):
+        if str(link.get("ifname", "")).startswith(tuple(PREFIXES.values())):
             continue
         for info in link.get("addr_info", []):
             if ipaddress.ip_network(f"{info['local']}/{info['prefixlen']}", strict=False).overlaps(network):
@@ -61,9 +63,18 @@ def in_use(network: ipaddress.IPv4Network) -> list[str]:
 
 @dataclass
 class Fabric:
+    cloud: str
     public: ipaddress.IPv4Network
     subnets: dict[str, str] = field(default_factory=dict)  # cloud subnet CIDR -> bridge
     _next_public: int = 10
+
+    @property
+    def prefix(self) -> str:
+        return PREFIXES[self.cloud]
+
+    @property
+    def public_bridge(self) -> str:
+        return f"{self.prefix}public"
 
     @property
     def operator_address(self) -> str:
@@ -73,14 +84,14 @@ class Fabric:
         clashes = in_use(self.public)
         if clashes:
             raise RuntimeError(f"the public range {self.public} is in use on this host ({', '.join(clashes)}): pick another")
-        self._bridge(PUBLIC_BRIDGE, f"{self.operator_address}/{self.public.prefixlen}")
+        self._bridge(self.public_bridge, f"{self.operator_address}/{self.public.prefixlen}")
         # Bridged and routed traffic of the fabric passes whatever the host's FORWARD policy is.
-        _rule("filter", "FORWARD", "-i", f"{BRIDGE_PREFIX}+", "-j", "ACCEPT")
-        _rule("filter", "FORWARD", "-o", f"{BRIDGE_PREFIX}+", "-j", "ACCEPT")
+        _rule(self.cloud, "filter", "FORWARD", "-i", f"{self.prefix}+", "-j", "ACCEPT")
+        _rule(self.cloud, "filter", "FORWARD", "-o", f"{self.prefix}+", "-j", "ACCEPT")
         # Hairpin: a node reaching another node's public address gets its answer through the host.
         # (The operator's own connections keep their public-range source address.)
-        _rule("nat", "POSTROUTING", "-o", f"{BRIDGE_PREFIX}+", "!", "-s", str(self.public), "-m", "conntrack", "--ctstate", "DNAT",
-              "-j", "MASQUERADE")
+        hairpin = ["-o", f"{self.prefix}+", "!", "-s", str(self.public), "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"]
+        _rule(self.cloud, "nat", "POSTROUTING", *hairpin)
         with open("/proc/sys/net/ipv4/ip_forward", "w") as knob:
             knob.write("1\n")
 
@@ -101,23 +112,23 @@ class Fabric:
             clashes = in_use(network)
             if clashes:
                 raise RuntimeError(f"cloud subnet {cidr} overlaps this host's {', '.join(clashes)}")
-            name = f"{BRIDGE_PREFIX}{network.network_address.packed.hex()}"[:15]
+            name = f"{self.prefix}{network.network_address.packed.hex()}"[:15]
             self._bridge(name, f"{router}/{network.prefixlen}")
             self.subnets[cidr] = name
         return self.subnets[cidr], router, network.prefixlen
 
     def map_public(self, public: str, private: str) -> None:
         for chain in ("PREROUTING", "OUTPUT"):
-            _rule("nat", chain, "-d", f"{public}/32", "-j", "DNAT", "--to-destination", private)
+            _rule(self.cloud, "nat", chain, "-d", f"{public}/32", "-j", "DNAT", "--to-destination", private)
 
     def unmap_public(self, public: str) -> None:
-        _delete_rules(f"-d {public}/32")
+        _delete_rules(self.cloud, f"-d {public}/32")
 
     def add_listener_address(self, address: str) -> None:
         """A load balancer's address: local to the host, on the public bridge."""
-        addrs = run(["ip", "-4", "-o", "addr", "show", "dev", PUBLIC_BRIDGE]).stdout
+        addrs = run(["ip", "-4", "-o", "addr", "show", "dev", self.public_bridge]).stdout
         if f" {address}/32 " not in addrs:
-            run(["ip", "addr", "add", f"{address}/32", "dev", PUBLIC_BRIDGE])
+            run(["ip", "addr", "add", f"{address}/32", "dev", self.public_bridge])
 
     def _bridge(self, name: str, cidr: str) -> None:
         if run(["ip", "link", "show", name], check=False).returncode != 0:
@@ -127,13 +138,13 @@ class Fabric:
         run(["ip", "link", "set", name, "up"])
 
 
-def teardown() -> list[str]:
-    """Remove every rule and bridge of the fabric (and veths left on them); returns what was removed."""
+def teardown(cloud: str) -> list[str]:
+    """Remove every rule and bridge of CLOUD's fabric (and veths left on them); returns what was removed."""
     removed = []
-    _delete_rules("")
+    _delete_rules(cloud, "")
     for link in _links():
         name = str(link.get("ifname", ""))
-        if name.startswith(BRIDGE_PREFIX):
+        if name.startswith(PREFIXES[cloud]):
             for member in json.loads(run(["ip", "-j", "link", "show", "master", name], check=False).stdout or "[]"):
                 run(["ip", "link", "del", member["ifname"]], check=False)
             run(["ip", "link", "del", name], check=False)
