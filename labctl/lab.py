@@ -91,7 +91,9 @@ class Lab:
 
     @property
     def lock_path(self) -> Path:
-        return self.dir / "lock"
+        # Outside the lab directory: `down` removes that directory while holding the lock,
+        # and a lock file must never be deleted while someone may hold it.
+        return data_home() / "locks" / self.name
 
     # Lifecycle ----------------------------------------------------------
     def exists(self) -> bool:
@@ -109,7 +111,6 @@ class Lab:
         os.chmod(self.ssh_dir, 0o700)
 
     def lock(self, command: str) -> LabLock:
-        self.dir.mkdir(parents=True, exist_ok=True)
         return LabLock(self.lock_path, self.name, command)
 
     # Config and state ---------------------------------------------------

@@ -162,9 +162,8 @@ def down(lab: Lab, ui: Ui, options: dict[str, Any]) -> dict[str, Any]:
         ctx = ProviderContext(lab=lab, config=config, ui=ui, options=options, verbose=ui.verbose)
         provider.destroy(ctx)
         lab.update_state(phase="down")
-        lab.lock_path.unlink(missing_ok=True)
-    if not options.get("keep_state", False):
-        shutil.rmtree(lab.dir, ignore_errors=True)
+        if not options.get("keep_state", False):
+            shutil.rmtree(lab.dir, ignore_errors=True)
     return {"lab": lab.name, "removed": True, "seconds": round(time.monotonic() - started, 1)}
 
 

@@ -113,22 +113,20 @@ def test_status_from_state_when_cluster_down(labctl_home: Path) -> None:
 
 
 def test_second_concurrent_up_is_refused(labctl_home: Path) -> None:
-    import os
-    import subprocess
-    import time
+    from lockholder import hold, stop
 
-    lab_dir = labctl_home / "labs" / "busy"
-    lab_dir.mkdir(parents=True)
-    holder = subprocess.Popen(["sleep", "30"])
+    from labctl.lab import Lab
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LABCTL_HOME", str(labctl_home))
+        lock_path = Lab("busy").lock_path
+    holder = hold(lock_path, "up")
     try:
-        (lab_dir / "lock").write_text(json.dumps({"pid": holder.pid, "command": "up", "since": time.time()}))
         done = run_cli("up", "--lab", "busy", home=labctl_home)
         assert done.returncode == 2
         assert f"lab busy is busy: up (pid {holder.pid})" in done.stderr
     finally:
-        holder.kill()
-        holder.wait()
-    assert os.path.exists(lab_dir / "lock")
+        stop(holder)
 
 
 def test_results_and_report_without_results(labctl_home: Path) -> None:
