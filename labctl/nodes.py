@@ -24,6 +24,7 @@ from labctl.lab import Lab, write_atomic
 from labctl.lifecycle import cluster_vars, run_step
 from labctl.paths import PLAYBOOKS_DIR
 from labctl.providers import ProviderContext, get_provider
+from labctl.runner import RUNNER_ENV
 from labctl.ui import Ui
 
 # The cni role on every node: routes to all nodes' pod subnets, the new one's included.
@@ -43,18 +44,6 @@ ROUTES_PLAYBOOK = """---
 # What an outer ansible-runner put in the environment of the drill playbook that runs
 # `labctl node add`: inherited by our own runs, they would make awx_display load itself
 # as its "original" stdout callback and ansible-playbook crash.
-RUNNER_ENV = (
-    "ANSIBLE_STDOUT_CALLBACK",
-    "ORIGINAL_STDOUT_CALLBACK",
-    "ANSIBLE_CALLBACK_PLUGINS",
-    "ANSIBLE_CACHE_PLUGIN",
-    "ANSIBLE_CACHE_PLUGIN_CONNECTION",
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS",
-    "AD_HOC_COMMAND_ID",
-    "AWX_ISOLATED_DATA_DIR",
-)
-
-
 @contextmanager
 def outer_runner_env_removed() -> Iterator[None]:
     saved = {name: os.environ.pop(name) for name in RUNNER_ENV if name in os.environ}
