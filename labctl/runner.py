@@ -18,6 +18,8 @@ from ansible_runner.interface import init_runner
 
 from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
 
+GUARD = Path(__file__).resolve().parent / "playbook_guard.py"
+
 # What a playbook sees of labctl's environment. ansible-runner records a run's whole
 # environment in artifacts/<id>/command, so an allowlist of settings and non-secret
 # pointers (a credentials *file*, a cloud *name*) rather than a list of known secrets:
@@ -185,6 +187,8 @@ def run_playbook(
     )
     # The runner starts from the whole of os.environ: keep only what we chose and its own callback settings.
     runner.config.env = {k: v for k, v in runner.config.env.items() if k in wanted or k in RUNNER_ENV}
+    # The playbook dies with this process (the guard's parent), however it ends.
+    runner.config.command = [sys.executable, str(GUARD), str(os.getpid()), "--", *runner.config.command]
     runner.run()
     return RunResult(
         playbook=path.name,
