@@ -14,7 +14,7 @@ from typing import Any
 from labctl.config import LabConfig, dump_config, load_config
 from labctl.errors import UsageError
 from labctl.lock import LabLock
-from labctl.paths import data_home, labs_dir
+from labctl.paths import check_data_home, data_home, ensure_data_home, labs_dir
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
@@ -44,6 +44,7 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
 class Lab:
     def __init__(self, name: str) -> None:
         self.name = validate_name(name)
+        check_data_home()
         self.dir = labs_dir() / name
 
     # Layout -------------------------------------------------------------
@@ -105,12 +106,14 @@ class Lab:
         return self
 
     def create(self) -> None:
+        ensure_data_home()
         for sub in (self.dir, self.results_dir, self.logs_dir, self.pki_dir):
             sub.mkdir(parents=True, exist_ok=True)
         self.ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.ssh_dir, 0o700)
 
     def lock(self, command: str) -> LabLock:
+        ensure_data_home()
         return LabLock(self.lock_path, self.name, command)
 
     # Config and state ---------------------------------------------------

@@ -1,7 +1,10 @@
 """Where labctl keeps things: lab state (data dir), build cache, and its own files."""
 
 import os
+import tempfile
 from pathlib import Path
+
+from labctl.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOKS_DIR = PROJECT_ROOT / "playbooks"
@@ -16,6 +19,33 @@ def data_home() -> Path:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(xdg) / "labctl"
+
+
+def _home_name(home: Path) -> str:
+    return f"LABCTL_HOME {home}" if os.environ.get("LABCTL_HOME") else f"labctl's data directory {home} (LABCTL_HOME unset)"
+
+
+def check_data_home() -> Path:
+    """The data home, refused when it cannot be one (a file): every lab command reads under it."""
+    home = data_home()
+    if home.exists() and not home.is_dir():
+        raise UsageError(f"{_home_name(home)} is a file, not a directory — set LABCTL_HOME to a directory (or unset it)")
+    return home
+
+
+def ensure_data_home() -> Path:
+    """The data home as a directory this process can write, created when missing."""
+    home = check_data_home()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        # Permission bits do not tell root about read-only mounts: try it.
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as error:
+        raise UsageError(
+            f"{_home_name(home)} is not writable ({error.strerror}) — set LABCTL_HOME to a directory you can write"
+        ) from None
+    return home
 
 
 def cache_home() -> Path:
