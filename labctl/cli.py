@@ -20,19 +20,28 @@ from labctl.ui import Ui
 
 EPILOG = "Exit codes: 0 success, 1 a drill's verdict is fail, 2 usage or input error, 3 infrastructure error."
 
+def bare_help(ctx: typer.Context) -> None:
+    # A bare command group prints its help and succeeds, as kubectl and kind do.
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
 app = typer.Typer(
     name="labctl",
     help="Stand up a real Kubernetes lab, break it on purpose, watch it heal.\n\n" + EPILOG,
     epilog=EPILOG,
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 bundle_app = typer.Typer(
-    help="The offline bundle: every binary, image and node filesystem a local cluster needs.", no_args_is_help=True, epilog=EPILOG
+    help="The offline bundle: every binary, image and node filesystem a local cluster needs.",
+    epilog=EPILOG,
+    invoke_without_command=True,
+    callback=bare_help,
 )
-inventory_app = typer.Typer(help="Inventories from other tools.", no_args_is_help=True, epilog=EPILOG)
+inventory_app = typer.Typer(help="Inventories from other tools.", epilog=EPILOG, invoke_without_command=True, callback=bare_help)
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(inventory_app, name="inventory")
 
@@ -46,8 +55,14 @@ def make_ui(output: str = "text", verbose: bool = False, yes: bool = False) -> U
     return Ui(output=output, verbose=verbose, assume_yes=yes)
 
 
-def fail(error: LabctlError) -> None:
-    Ui().err.print(f"[bold red]error:[/] {one_line(str(error))}", highlight=False, soft_wrap=True)
+def fail(error: LabctlError, output: str = "text") -> None:
+    """The one error path: a line on stderr and, for --output json, the same as JSON on stdout."""
+    from rich.markup import escape
+
+    message = one_line(str(error))
+    Ui().err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    if output == "json":
+        sys.stdout.write(json.dumps({"error": message, "exit_code": error.exit_code}) + "\n")
     raise typer.Exit(error.exit_code)
 
 
@@ -124,7 +139,7 @@ def up(
         options = {"yes": yes, "provision_only": provision_only, "offline": offline, "reconcile": reconcile}
         summary = lifecycle.up(the_lab, config, ui, options)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(summary)
@@ -144,7 +159,7 @@ def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text
         ui = make_ui(output, verbose, yes)
         summary = lifecycle.down(Lab(lab), ui, {"yes": yes})
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s")
 
@@ -158,7 +173,7 @@ def deploy(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbose
         ui = make_ui(output, verbose)
         summary = lifecycle.deploy(Lab(lab), ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"apps deployed on lab [bold]{lab}[/] ({summary['changed']} changed)")
 
@@ -172,7 +187,7 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
         ui = make_ui(output)
         data = status_mod.collect(Lab(lab))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(data)
@@ -233,7 +248,7 @@ def drill(
             raise NotAvailableError("running drills") from None
         outcomes = drill_runner.run_drills(the_lab, [d.id for d in selected], ui, skip_inject=no_inject)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(outcomes[0] if len(outcomes) == 1 else outcomes)
@@ -257,7 +272,7 @@ def recover(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbos
             raise NotAvailableError("recover") from None
         summary = recovery.recover(the_lab, ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"recovered {len(summary['undone'])} fault(s); cluster healthy: {summary['healthy']}")
 
@@ -285,7 +300,7 @@ def results(
             return
         found = results_mod.load_all(the_lab.results_dir)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json([{k: r.get(k) for k in ("id", "drill", "verdict", "started", "duration_s")} for r in found])
@@ -324,12 +339,12 @@ def report(
         target = out_dir or the_lab.results_dir
         paths = write_reports(found, target)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, {k: str(v) for k, v in paths.items()}, "\n".join(f"{k}: {v}" for k, v in paths.items()))
 
 
-node_app = typer.Typer(help="Grow or shrink a running lab.", no_args_is_help=True, epilog=EPILOG)
+node_app = typer.Typer(help="Grow or shrink a running lab.", epilog=EPILOG, invoke_without_command=True, callback=bare_help)
 app.add_typer(node_app, name="node")
 
 
@@ -344,7 +359,7 @@ def node_add(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbo
             raise NotAvailableError("adding nodes") from None
         summary = nodes.add_worker(Lab(lab).require(), ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"node {summary['node']} joined lab {lab}")
 
@@ -365,7 +380,7 @@ def node_remove(
             raise NotAvailableError("removing nodes") from None
         summary = nodes.remove_worker(Lab(lab).require(), name, ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"node {name} removed from lab {lab}")
 
@@ -421,7 +436,7 @@ def doctor(output: OutputOpt = "text", provider: Annotated[str, typer.Option(hel
         ui = make_ui(output)
         checks = doctor_mod.run_checks(provider)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(checks)
@@ -477,7 +492,7 @@ def bundle_build(
         ui = make_ui(output)
         summary = _bundle_module().build(_bundle_version(kubernetes_version), only=only, on_step=_step_printer(ui), force=force)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"bundle built: {len(summary['built'])} built, {len(summary['skipped'])} up to date, {summary['seconds']:.0f}s")
 
@@ -493,7 +508,7 @@ def bundle_fetch(
         ui = make_ui(output)
         summary = _bundle_module().fetch(_bundle_version(kubernetes_version), sources=sources, on_step=_step_printer(ui))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"bundle fetched: {json.dumps(summary)}")
 
@@ -505,7 +520,7 @@ def bundle_status(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
         ui = make_ui(output)
         data = _bundle_module().status(_bundle_version(kubernetes_version))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(data)
@@ -524,7 +539,7 @@ def bundle_verify(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
         ui = make_ui(output)
         bad = _bundle_module().verify(_bundle_version(kubernetes_version))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(
         ui, {"ok": not bad, "mismatched": bad}, "bundle verified: all artifacts match" if not bad else f"[red]mismatch:[/] {', '.join(bad)}"
@@ -564,11 +579,13 @@ def version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """labctl"""
+    bare_help(ctx)
 
 
 def main() -> None:
