@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from labctl import __version__
+from labctl import __version__, completion
 from labctl.errors import EXIT_DRILL_FAILED, EXIT_INFRA, EXIT_USAGE, LabctlError, NotAvailableError, UsageError, one_line
 from labctl.lab import Lab
 from labctl.ui import Ui
@@ -31,7 +31,6 @@ app = typer.Typer(
     name="labctl",
     help="Stand up a real Kubernetes lab, break it on purpose, watch it heal.\n\n" + EPILOG,
     epilog=EPILOG,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -45,7 +44,7 @@ inventory_app = typer.Typer(help="Inventories from other tools.", epilog=EPILOG,
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(inventory_app, name="inventory")
 
-LabOpt = Annotated[str, typer.Option("--lab", "-l", help="Lab name.", envvar="LABCTL_LAB")]
+LabOpt = Annotated[str, typer.Option("--lab", "-l", help="Lab name.", envvar="LABCTL_LAB", autocompletion=completion.lab_names)]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Ansible's own output.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -161,7 +160,8 @@ def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text
     except LabctlError as error:
         fail(error, output)
         return
-    emit(ui, summary, f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s")
+    removed = f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s"
+    emit(ui, summary, removed if summary["removed"] else f"no lab named {lab}: nothing to remove")
 
 
 @app.command()
@@ -193,7 +193,10 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
         ui.emit_json(data)
         return
     api = "[green]reachable[/]" if data["api_reachable"] else "[red]unreachable[/]"
-    ui.out.print(f"lab [bold]{data['lab']}[/] · {data['provider']} · {data['phase']} · Kubernetes {data['kubernetes_version']} · API {api}")
+    phase = f"[red]nodes not running ({data['nodes_running']} of {data['nodes_total']})[/]" if "hint" in data else data["phase"]
+    ui.out.print(f"lab [bold]{data['lab']}[/] · {data['provider']} · {phase} · Kubernetes {data['kubernetes_version']} · API {api}")
+    if "hint" in data:
+        ui.out.print(f"[yellow]{data['hint']}[/]")
     nodes = Table("node", "role", "ip", "ready", "kubelet")
     for node in data["nodes"]:
         nodes.add_row(node["name"], node["role"], node["ip"], "[green]yes[/]" if node["ready"] else "[red]no[/]", node["kubelet_version"])
@@ -216,7 +219,9 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
 
 @app.command()
 def drill(
-    names: Annotated[list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False)] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False, autocompletion=completion.drill_ids)
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the drills.")] = False,
     lab: LabOpt = "default",
     no_inject: Annotated[
@@ -366,7 +371,10 @@ def node_add(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbo
 
 @node_app.command("remove")
 def node_remove(
-    name: Annotated[str, typer.Argument(help="Worker to remove (drained, deleted from the cluster, machine removed).")],
+    name: Annotated[
+        str,
+        typer.Argument(help="Worker to remove (drained, deleted from the cluster, machine removed).", autocompletion=completion.node_names),
+    ],
     lab: LabOpt = "default",
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
@@ -402,7 +410,11 @@ def kubectl(ctx: typer.Context, lab: LabOpt = "default") -> None:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ssh(ctx: typer.Context, node: Annotated[str, typer.Argument(help="Node name, e.g. worker-1.")], lab: LabOpt = "default") -> None:
+def ssh(
+    ctx: typer.Context,
+    node: Annotated[str, typer.Argument(help="Node name, e.g. worker-1.", autocompletion=completion.node_names)],
+    lab: LabOpt = "default",
+) -> None:
     """Open a shell on a node (or run the further arguments there)."""
     from labctl import access
 
@@ -591,7 +603,8 @@ def root(
 def main() -> None:
     # Click reports usage errors with exit 2 already; anything uncaught is an infrastructure error.
     try:
-        app()
+        # Named, not sys.argv[0]: `python -m labctl` must complete and print usage as `labctl`.
+        app(prog_name="labctl")
     except LabctlError as error:  # pragma: no cover - commands catch their own
         Ui().err.print(f"error: {one_line(str(error))}")
         sys.exit(error.exit_code)
