@@ -8,15 +8,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from labctl import __version__, completion
 from labctl.errors import EXIT_DRILL_FAILED, EXIT_INFRA, EXIT_USAGE, LabctlError, NotAvailableError, UsageError, one_line
-from labctl.lab import Lab
-from labctl.ui import Ui
+
+# Imported by the commands that use them: `labctl --help` and completion load none of
+# rich's tables, pydantic, yaml, ansible-runner or boto3.
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from labctl.lab import Lab
+    from labctl.ui import Ui
 
 EPILOG = "Exit codes: 0 success, 1 a drill's verdict is fail, 2 usage or input error, 3 infrastructure error."
 
@@ -27,20 +32,25 @@ def bare_help(ctx: typer.Context) -> None:
         raise typer.Exit(0)
 
 
+# Plain Click help: Typer's rich help costs a tenth of a second at every `--help`.
+PLAIN: dict[str, Any] = {"rich_markup_mode": None}
+
 app = typer.Typer(
     name="labctl",
     help="Stand up a real Kubernetes lab, break it on purpose, watch it heal.\n\n" + EPILOG,
     epilog=EPILOG,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    **PLAIN,
 )
 bundle_app = typer.Typer(
     help="The offline bundle: every binary, image and node filesystem a local cluster needs.",
     epilog=EPILOG,
     invoke_without_command=True,
     callback=bare_help,
+    **PLAIN,
 )
-inventory_app = typer.Typer(help="Inventories from other tools.", epilog=EPILOG, invoke_without_command=True, callback=bare_help)
+inventory_app = typer.Typer(help="Inventories from other tools.", epilog=EPILOG, invoke_without_command=True, callback=bare_help, **PLAIN)
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(inventory_app, name="inventory")
 
@@ -50,8 +60,28 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Ansible'
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def make_ui(output: str = "text", verbose: bool = False, yes: bool = False) -> Ui:
+def make_ui(output: str = "text", verbose: bool = False, yes: bool = False) -> "Ui":
+    from labctl.ui import Ui
+
     return Ui(output=output, verbose=verbose, assume_yes=yes)
+
+
+def open_lab(name: str) -> "Lab":
+    from labctl.lab import Lab
+
+    return Lab(name)
+
+
+def new_table(*columns: str) -> "Table":
+    from rich.table import Table
+
+    return Table(*columns)
+
+
+def err_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def fail(error: LabctlError, output: str = "text") -> None:
@@ -59,13 +89,13 @@ def fail(error: LabctlError, output: str = "text") -> None:
     from rich.markup import escape
 
     message = one_line(str(error))
-    Ui().err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     if output == "json":
         sys.stdout.write(json.dumps({"error": message, "exit_code": error.exit_code}) + "\n")
     raise typer.Exit(error.exit_code)
 
 
-def emit(ui: Ui, data: Any, text: Any = None) -> None:
+def emit(ui: "Ui", data: Any, text: Any = None) -> None:
     if ui.json:
         ui.emit_json(data)
     elif text is not None:
@@ -110,7 +140,7 @@ def up(
 
     try:
         ui = make_ui(output, verbose, yes)
-        the_lab = Lab(lab)
+        the_lab = open_lab(lab)
         overrides: dict[str, Any] = {
             "topology.controllers": controllers,
             "topology.workers": workers,
@@ -156,7 +186,7 @@ def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text
 
     try:
         ui = make_ui(output, verbose, yes)
-        summary = lifecycle.down(Lab(lab), ui, {"yes": yes})
+        summary = lifecycle.down(open_lab(lab), ui, {"yes": yes})
     except LabctlError as error:
         fail(error, output)
         return
@@ -171,7 +201,7 @@ def deploy(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbose
 
     try:
         ui = make_ui(output, verbose)
-        summary = lifecycle.deploy(Lab(lab), ui)
+        summary = lifecycle.deploy(open_lab(lab), ui)
     except LabctlError as error:
         fail(error, output)
         return
@@ -185,7 +215,7 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
 
     try:
         ui = make_ui(output)
-        data = status_mod.collect(Lab(lab))
+        data = status_mod.collect(open_lab(lab))
     except LabctlError as error:
         fail(error, output)
         return
@@ -197,18 +227,18 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
     ui.out.print(f"lab [bold]{data['lab']}[/] · {data['provider']} · {phase} · Kubernetes {data['kubernetes_version']} · API {api}")
     if "hint" in data:
         ui.out.print(f"[yellow]{data['hint']}[/]")
-    nodes = Table("node", "role", "ip", "ready", "kubelet")
+    nodes = new_table("node", "role", "ip", "ready", "kubelet")
     for node in data["nodes"]:
         nodes.add_row(node["name"], node["role"], node["ip"], "[green]yes[/]" if node["ready"] else "[red]no[/]", node["kubelet_version"])
     ui.out.print(nodes)
-    apps = Table("app", "desired", "available")
+    apps = new_table("app", "desired", "available")
     for item in data["apps"]:
         ok = item["available"] >= item["desired"] > 0
         apps.add_row(item["name"], str(item["desired"]), f"[{'green' if ok else 'red'}]{item['available']}[/]")
     ui.out.print(apps)
     machines = [m for m in data.get("machines", []) if "state" in m]
     if machines and data["provider"] != "local":
-        table = Table("machine", "role", "ip", "state")
+        table = new_table("machine", "role", "ip", "state")
         for m in machines:
             table.add_row(m["name"], m.get("role", ""), m.get("ip", ""), m["state"])
         ui.out.print(table)
@@ -240,13 +270,13 @@ def drill(
             if ui.json:
                 ui.emit_json(catalog)
             else:
-                table = Table("id", "seeds", "description")
+                table = new_table("id", "seeds", "description")
                 for entry in catalog:
                     table.add_row(entry["id"], ",".join(entry["seeds"]), entry["description"])
                 ui.out.print(table)
             return
         selected = drills.resolve(names or [])
-        the_lab = Lab(lab).require()
+        the_lab = open_lab(lab).require()
         try:
             from labctl import drill_runner
         except ModuleNotFoundError:
@@ -270,7 +300,7 @@ def recover(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbos
     """Undo any fault a crashed or killed drill left in place (from the undo journal)."""
     try:
         ui = make_ui(output, verbose)
-        the_lab = Lab(lab).require()
+        the_lab = open_lab(lab).require()
         try:
             from labctl import recovery
         except ModuleNotFoundError:
@@ -293,7 +323,7 @@ def results(
 
     try:
         ui = make_ui(output)
-        the_lab = Lab(lab)
+        the_lab = open_lab(lab)
         if result_id:
             one = results_mod.load_one(the_lab.results_dir, result_id)
             if ui.json:
@@ -310,7 +340,7 @@ def results(
     if ui.json:
         ui.emit_json([{k: r.get(k) for k in ("id", "drill", "verdict", "started", "duration_s")} for r in found])
         return
-    table = Table("id", "drill", "verdict", "started", "seconds")
+    table = new_table("id", "drill", "verdict", "started", "seconds")
     for r in found:
         colour = {"pass": "green", "fail": "red"}.get(r.get("verdict", ""), "yellow")
         table.add_row(r["id"], r["drill"], f"[{colour}]{r['verdict']}[/]", r["started"], f"{r.get('duration_s', 0):.0f}")
@@ -331,7 +361,7 @@ def report(
 
     try:
         ui = make_ui(output)
-        the_lab = Lab(lab)
+        the_lab = open_lab(lab)
         found = results_mod.load_all(the_lab.results_dir)
         if ids:
             found = [r for r in found if any(r["id"].startswith(i) for i in ids)]
@@ -349,7 +379,7 @@ def report(
     emit(ui, {k: str(v) for k, v in paths.items()}, "\n".join(f"{k}: {v}" for k, v in paths.items()))
 
 
-node_app = typer.Typer(help="Grow or shrink a running lab.", epilog=EPILOG, invoke_without_command=True, callback=bare_help)
+node_app = typer.Typer(help="Grow or shrink a running lab.", epilog=EPILOG, invoke_without_command=True, callback=bare_help, **PLAIN)
 app.add_typer(node_app, name="node")
 
 
@@ -362,7 +392,7 @@ def node_add(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbo
             from labctl import nodes
         except ModuleNotFoundError:
             raise NotAvailableError("adding nodes") from None
-        summary = nodes.add_worker(Lab(lab).require(), ui)
+        summary = nodes.add_worker(open_lab(lab).require(), ui)
     except LabctlError as error:
         fail(error, output)
         return
@@ -386,7 +416,7 @@ def node_remove(
             from labctl import nodes
         except ModuleNotFoundError:
             raise NotAvailableError("removing nodes") from None
-        summary = nodes.remove_worker(Lab(lab).require(), name, ui)
+        summary = nodes.remove_worker(open_lab(lab).require(), name, ui)
     except LabctlError as error:
         fail(error, output)
         return
@@ -402,7 +432,7 @@ def kubectl(ctx: typer.Context, lab: LabOpt = "default") -> None:
     from labctl import access
 
     try:
-        code = access.kubectl(Lab(lab).require(), list(ctx.args))
+        code = access.kubectl(open_lab(lab).require(), list(ctx.args))
     except LabctlError as error:
         fail(error)
         return
@@ -419,7 +449,7 @@ def ssh(
     from labctl import access
 
     try:
-        code = access.ssh(Lab(lab).require(), node, list(ctx.args))
+        code = access.ssh(open_lab(lab).require(), node, list(ctx.args))
     except LabctlError as error:
         fail(error)
         return
@@ -432,7 +462,7 @@ def env(lab: LabOpt = "default") -> None:
     from labctl import access
 
     try:
-        lines = access.env_lines(Lab(lab).require())
+        lines = access.env_lines(open_lab(lab).require())
     except LabctlError as error:
         fail(error)
         return
@@ -453,7 +483,7 @@ def doctor(output: OutputOpt = "text", provider: Annotated[str, typer.Option(hel
     if ui.json:
         ui.emit_json(checks)
     else:
-        table = Table("check", "ok", "detail / fix")
+        table = new_table("check", "ok", "detail / fix")
         for c in checks:
             table.add_row(
                 c["name"], "[green]yes[/]" if c["ok"] else "[red]no[/]", c["detail"] if c["ok"] else f"{c['detail']} — fix: {c['fix']}"
@@ -484,7 +514,7 @@ def _bundle_module() -> Any:
     return bundle
 
 
-def _step_printer(ui: Ui) -> Any:
+def _step_printer(ui: "Ui") -> Any:
     def on_step(name: str, state: str, detail: str) -> None:
         mark = {"done": "[green]✓[/]", "skip": "[dim]=[/]", "fail": "[red]✗[/]", "start": "[cyan]…[/]"}.get(state, state)
         ui.info(f"{mark} {name} {detail}".rstrip())
@@ -538,7 +568,7 @@ def bundle_status(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
         ui.emit_json(data)
         return
     ui.out.print(f"bundle {data['path']} (Kubernetes {data['kubernetes_version']})")
-    table = Table("artifact", "version", "present", "sha256")
+    table = new_table("artifact", "version", "present", "sha256")
     for c in data["components"]:
         table.add_row(c["name"], c.get("version", ""), "[green]yes[/]" if c["present"] else "[red]no[/]", (c.get("sha256") or "")[:16])
     ui.out.print(table)
@@ -574,7 +604,7 @@ def inventory_from_terraform(
             raise NotAvailableError("terraform inventories") from None
         inventory = terraform.inventory_from_output_file(output_file, lab)
         if write:
-            the_lab = Lab(lab)
+            the_lab = open_lab(lab)
             the_lab.create()
             inventory.write(the_lab.inventory_path)
     except LabctlError as error:
@@ -606,15 +636,15 @@ def main() -> None:
         # Named, not sys.argv[0]: `python -m labctl` must complete and print usage as `labctl`.
         app(prog_name="labctl")
     except LabctlError as error:  # pragma: no cover - commands catch their own
-        Ui().err.print(f"error: {one_line(str(error))}")
+        err_console().print(f"error: {one_line(str(error))}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        Ui().err.print("interrupted: if a drill was running, run `labctl recover` to undo its fault")
+        err_console().print("interrupted: if a drill was running, run `labctl recover` to undo its fault")
         sys.exit(130)
     except Exception as error:
         if os.environ.get("LABCTL_DEBUG"):
             raise
-        Ui().err.print(f"error: internal error: {error.__class__.__name__}: {error} (LABCTL_DEBUG=1 shows the traceback)")
+        err_console().print(f"error: internal error: {error.__class__.__name__}: {error} (LABCTL_DEBUG=1 shows the traceback)")
         sys.exit(EXIT_INFRA)
 
 

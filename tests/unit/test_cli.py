@@ -203,3 +203,28 @@ def test_completion_of_drills_labs_and_nodes(labctl_home: Path) -> None:
     done = run_cli("--show-completion", "bash", home=labctl_home, env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
     assert done.returncode == 0, done.stderr
     assert "_LABCTL_COMPLETE=complete_bash" in done.stdout and "complete -o default -F _labctl_completion labctl" in done.stdout
+
+
+HEAVY = ("pydantic", "yaml", "ansible_runner", "boto3", "rich.table", "openstack", "labctl.config")
+
+IMPORTS_OF_HELP = (
+    "import sys\n"
+    "sys.argv = ['labctl', '--help']\n"
+    "from labctl.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "sys.stderr.write(' '.join(m for m in sys.modules if m.split('.')[0] in {h.split('.')[0] for h in sys.argv[1:]}) + '\\n')\n"
+)
+
+
+def test_help_loads_no_heavy_module(labctl_home: Path) -> None:
+    # `labctl --help` must answer fast: the heavy libraries load only in the commands that use them.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", IMPORTS_OF_HELP.replace("sys.argv[1:]", repr(list(HEAVY)))],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=60)
+    loaded = set(done.stderr.split())
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
