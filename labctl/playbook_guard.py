@@ -64,7 +64,9 @@ def main(argv: list[str]) -> int:
     if separator != "--" or not command:
         sys.stderr.write("usage: playbook_guard.py LABCTL_PID -- COMMAND...\n")
         return 2
-    signal.signal(signal.SIGTERM, _kill_all)
+    # SIGTERM: labctl died (below). SIGHUP, SIGINT: ansible-runner closing the terminal it gave us.
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, _kill_all)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

@@ -180,6 +180,10 @@ def run_playbook(
         ident=ident,
         limit=limit,
         event_handler=collector,
+        # No cancel handler: ansible-runner's would take over SIGINT and SIGTERM for good and,
+        # on one, kill only the playbook's process group (Ansible's workers have sessions of
+        # their own). Left alone, the signal ends labctl and the guard kills every process below.
+        cancel_callback=lambda: False,
         quiet=not verbose,
         suppress_env_files=True,
         rotate_artifacts=50,

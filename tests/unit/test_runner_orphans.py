@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 LONG_PLAYBOOK = """
 - name: Long play
   hosts: localhost
@@ -18,7 +20,9 @@ LONG_PLAYBOOK = """
         timeout: 300
 """
 
-RUN = "import sys; from pathlib import Path; from labctl.runner import run_playbook; " \
+# Ctrl-C reaches labctl as SIGINT with Python's default handler, whatever the test runner ignores.
+RUN = "import signal, sys; from pathlib import Path; from labctl.runner import run_playbook; " \
+      "signal.signal(signal.SIGINT, signal.default_int_handler); " \
       "run_playbook(sys.argv[1], logs_dir=Path(sys.argv[2]), inventory='localhost,')"
 
 
@@ -43,7 +47,8 @@ def _alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if pid in now and now[pid][1] != "Z"}
 
 
-def test_killing_labctl_kills_its_playbook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["SIGKILL", "SIGTERM", "SIGINT"])
+def test_killing_labctl_kills_its_playbook(tmp_path: Path, how: signal.Signals) -> None:
     playbook = tmp_path / "long-play.yml"
     playbook.write_text(LONG_PLAYBOOK)
     repo = str(Path(__file__).resolve().parents[2])
@@ -63,8 +68,12 @@ def test_killing_labctl_kills_its_playbook(tmp_path: Path) -> None:
         else:
             raise AssertionError("the playbook never reached its task")
     finally:
-        os.kill(labctl.pid, signal.SIGKILL)
-        labctl.wait()
+        os.kill(labctl.pid, how)
+        try:
+            labctl.wait(timeout=10)
+        finally:
+            labctl.kill()
+            labctl.wait()
     deadline = time.monotonic() + 5
     while _alive(group) and time.monotonic() < deadline:
         time.sleep(0.1)
