@@ -67,7 +67,7 @@ def collect(lab: Lab) -> dict[str, Any]:
              "ready": bool(live.get("ready")), "kubelet_version": live.get("kubelet_version", "")}
         )
     status["machines"] = provider_machines(lab)
-    status.update(machines_summary(lab.name, status["phase"], status["machines"]))
+    status.update(machines_summary(lab.name, status["provider"], status["phase"], status["machines"]))
     for name in APP_DEPLOYMENTS:
         found = deployments.get(name)
         status["apps"].append(
@@ -80,7 +80,11 @@ def collect(lab: Lab) -> dict[str, Any]:
     return status
 
 
-def machines_summary(lab: str, phase: str, machines: list[dict[str, Any]]) -> dict[str, Any]:
+# Machine states that mean up: the local provider's and EC2's "running", OpenStack's "active".
+RUNNING_STATES = ("running", "active")
+
+
+def machines_summary(lab: str, provider: str, phase: str, machines: list[dict[str, Any]]) -> dict[str, Any]:
     """What the machines say about the recorded phase: a lab whose nodes are not running is not ready.
 
     After a power loss (every node's process gone) the state still says ready and only
@@ -89,10 +93,11 @@ def machines_summary(lab: str, phase: str, machines: list[dict[str, Any]]) -> di
     known = [m for m in machines if "state" in m]
     if not known:
         return {}
-    running = [m for m in known if m["state"] == "running"]
+    running = [m for m in known if m["state"] in RUNNING_STATES]
     summary: dict[str, Any] = {"nodes_running": len(running), "nodes_total": len(known)}
-    if len(running) < len(known) and phase not in ("provisioning", "down"):
-        stopped = sorted(m["name"] for m in known if m["state"] != "running")
+    # Local nodes are started again by `labctl up`; a cloud's machines are the cloud's to start.
+    if provider == "local" and len(running) < len(known) and phase not in ("provisioning", "down"):
+        stopped = sorted(m["name"] for m in known if m["state"] not in RUNNING_STATES)
         summary["phase"] = "stopped" if not running else "degraded"
         summary["hint"] = (
             f"nodes not running ({len(running)} of {len(known)}: {', '.join(stopped)} stopped) — "
