@@ -1,6 +1,6 @@
 """Run the whole drill catalog on a fresh --fast-failover lab and print each drill's duration and the suite's.
 
-Usage: sudo .venv/bin/python benchmarks/drill_suite.py [--lab suite] [--subnet 10.213.78.0/24] [--keep]
+Usage (as root): .venv/bin/python benchmarks/drill_suite.py [--lab suite] [--subnet 10.213.78.0/24] [--keep]
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Time `labctl up` (cold, bundle built), a second `up`, `down`, and the running lab's memory.
 
-Usage: sudo .venv/bin/python benchmarks/lab_lifecycle.py [--runs 3] [--lab bench] [--subnet 10.213.77.0/24]
+Usage (as root): .venv/bin/python benchmarks/lab_lifecycle.py [--runs 3] [--lab bench] [--subnet 10.213.77.0/24]
 Prints each run and the medians. Memory is the summed PSS of every process inside the lab's nodes.
 """
 

@@ -8,50 +8,94 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from labctl import __version__
+from labctl import __version__, completion
 from labctl.errors import EXIT_DRILL_FAILED, EXIT_INFRA, EXIT_USAGE, LabctlError, NotAvailableError, UsageError, one_line
-from labctl.lab import Lab
-from labctl.ui import Ui
+
+# Imported by the commands that use them: `labctl --help` and completion load none of
+# rich's tables, pydantic, yaml, ansible-runner or boto3.
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from labctl.lab import Lab
+    from labctl.ui import Ui
 
 EPILOG = "Exit codes: 0 success, 1 a drill's verdict is fail, 2 usage or input error, 3 infrastructure error."
+
+def bare_help(ctx: typer.Context) -> None:
+    # A bare command group prints its help and succeeds, as kubectl and kind do.
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+# Plain Click help: Typer's rich help costs a tenth of a second at every `--help`.
+PLAIN: dict[str, Any] = {"rich_markup_mode": None}
 
 app = typer.Typer(
     name="labctl",
     help="Stand up a real Kubernetes lab, break it on purpose, watch it heal.\n\n" + EPILOG,
     epilog=EPILOG,
-    no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    **PLAIN,
 )
 bundle_app = typer.Typer(
-    help="The offline bundle: every binary, image and node filesystem a local cluster needs.", no_args_is_help=True, epilog=EPILOG
+    help="The offline bundle: every binary, image and node filesystem a local cluster needs.",
+    epilog=EPILOG,
+    invoke_without_command=True,
+    callback=bare_help,
+    **PLAIN,
 )
-inventory_app = typer.Typer(help="Inventories from other tools.", no_args_is_help=True, epilog=EPILOG)
+inventory_app = typer.Typer(help="Inventories from other tools.", epilog=EPILOG, invoke_without_command=True, callback=bare_help, **PLAIN)
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(inventory_app, name="inventory")
 
-LabOpt = Annotated[str, typer.Option("--lab", "-l", help="Lab name.", envvar="LABCTL_LAB")]
+LabOpt = Annotated[str, typer.Option("--lab", "-l", help="Lab name.", envvar="LABCTL_LAB", autocompletion=completion.lab_names)]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Ansible's own output.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def make_ui(output: str = "text", verbose: bool = False, yes: bool = False) -> Ui:
+def make_ui(output: str = "text", verbose: bool = False, yes: bool = False) -> "Ui":
+    from labctl.ui import Ui
+
     return Ui(output=output, verbose=verbose, assume_yes=yes)
 
 
-def fail(error: LabctlError) -> None:
-    Ui().err.print(f"[bold red]error:[/] {one_line(str(error))}", highlight=False, soft_wrap=True)
+def open_lab(name: str) -> "Lab":
+    from labctl.lab import Lab
+
+    return Lab(name)
+
+
+def new_table(*columns: str) -> "Table":
+    from rich.table import Table
+
+    return Table(*columns)
+
+
+def err_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def fail(error: LabctlError, output: str = "text") -> None:
+    """The one error path: a line on stderr and, for --output json, the same as JSON on stdout."""
+    from rich.markup import escape
+
+    message = one_line(str(error))
+    err_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    if output == "json":
+        sys.stdout.write(json.dumps({"error": message, "exit_code": error.exit_code}) + "\n")
     raise typer.Exit(error.exit_code)
 
 
-def emit(ui: Ui, data: Any, text: Any = None) -> None:
+def emit(ui: "Ui", data: Any, text: Any = None) -> None:
     if ui.json:
         ui.emit_json(data)
     elif text is not None:
@@ -97,7 +141,7 @@ def up(
 
     try:
         ui = make_ui(output, verbose, yes)
-        the_lab = Lab(lab)
+        the_lab = open_lab(lab)
         overrides: dict[str, Any] = {
             "topology.controllers": controllers,
             "topology.workers": workers,
@@ -125,7 +169,7 @@ def up(
         options = ProviderOptions(yes=yes, provision_only=provision_only, offline=offline, reconcile=reconcile)
         summary = lifecycle.up(the_lab, config, ui, options)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(summary)
@@ -144,11 +188,12 @@ def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text
 
     try:
         ui = make_ui(output, verbose, yes)
-        summary = lifecycle.down(Lab(lab), ui, ProviderOptions(yes=yes))
+        summary = lifecycle.down(open_lab(lab), ui, ProviderOptions(yes=yes))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
-    emit(ui, summary, f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s")
+    removed = f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s"
+    emit(ui, summary, removed if summary["removed"] else f"no lab named {lab}: nothing to remove")
 
 
 @app.command()
@@ -158,9 +203,9 @@ def deploy(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbose
 
     try:
         ui = make_ui(output, verbose)
-        summary = lifecycle.deploy(Lab(lab), ui)
+        summary = lifecycle.deploy(open_lab(lab), ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"apps deployed on lab [bold]{lab}[/] ({summary['changed']} changed)")
 
@@ -172,27 +217,30 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
 
     try:
         ui = make_ui(output)
-        data = status_mod.collect(Lab(lab))
+        data = status_mod.collect(open_lab(lab))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(data)
         return
     api = "[green]reachable[/]" if data["api_reachable"] else "[red]unreachable[/]"
-    ui.out.print(f"lab [bold]{data['lab']}[/] · {data['provider']} · {data['phase']} · Kubernetes {data['kubernetes_version']} · API {api}")
-    nodes = Table("node", "role", "ip", "ready", "kubelet")
+    phase = f"[red]nodes not running ({data['nodes_running']} of {data['nodes_total']})[/]" if "hint" in data else data["phase"]
+    ui.out.print(f"lab [bold]{data['lab']}[/] · {data['provider']} · {phase} · Kubernetes {data['kubernetes_version']} · API {api}")
+    if "hint" in data:
+        ui.out.print(f"[yellow]{data['hint']}[/]")
+    nodes = new_table("node", "role", "ip", "ready", "kubelet")
     for node in data["nodes"]:
         nodes.add_row(node["name"], node["role"], node["ip"], "[green]yes[/]" if node["ready"] else "[red]no[/]", node["kubelet_version"])
     ui.out.print(nodes)
-    apps = Table("app", "desired", "available")
+    apps = new_table("app", "desired", "available")
     for item in data["apps"]:
         ok = item["available"] >= item["desired"] > 0
         apps.add_row(item["name"], str(item["desired"]), f"[{'green' if ok else 'red'}]{item['available']}[/]")
     ui.out.print(apps)
     machines = [m for m in data.get("machines", []) if "state" in m]
     if machines and data["provider"] != "local":
-        table = Table("machine", "role", "ip", "state")
+        table = new_table("machine", "role", "ip", "state")
         for m in machines:
             table.add_row(m["name"], m.get("role", ""), m.get("ip", ""), m["state"])
         ui.out.print(table)
@@ -203,7 +251,9 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
 
 @app.command()
 def drill(
-    names: Annotated[list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False)] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Drill ids, or 'all'.", show_default=False, autocompletion=completion.drill_ids)
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the drills.")] = False,
     lab: LabOpt = "default",
     no_inject: Annotated[
@@ -222,20 +272,20 @@ def drill(
             if ui.json:
                 ui.emit_json(catalog)
             else:
-                table = Table("id", "seeds", "description")
+                table = new_table("id", "seeds", "description")
                 for entry in catalog:
                     table.add_row(entry["id"], ",".join(entry["seeds"]), entry["description"])
                 ui.out.print(table)
             return
         selected = drills.resolve(names or [])
-        the_lab = Lab(lab).require()
+        the_lab = open_lab(lab).require()
         try:
             from labctl import drill_runner
         except ModuleNotFoundError:
             raise NotAvailableError("running drills") from None
         outcomes = drill_runner.run_drills(the_lab, [d.id for d in selected], ui, skip_inject=no_inject)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(outcomes[0] if len(outcomes) == 1 else outcomes)
@@ -252,14 +302,14 @@ def recover(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbos
     """Undo any fault a crashed or killed drill left in place (from the undo journal)."""
     try:
         ui = make_ui(output, verbose)
-        the_lab = Lab(lab).require()
+        the_lab = open_lab(lab).require()
         try:
             from labctl import recovery
         except ModuleNotFoundError:
             raise NotAvailableError("recover") from None
         summary = recovery.recover(the_lab, ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"recovered {len(summary['undone'])} fault(s); cluster healthy: {summary['healthy']}")
 
@@ -275,7 +325,7 @@ def results(
 
     try:
         ui = make_ui(output)
-        the_lab = Lab(lab)
+        the_lab = open_lab(lab)
         if result_id:
             one = results_mod.load_one(the_lab.results_dir, result_id)
             if ui.json:
@@ -287,12 +337,12 @@ def results(
             return
         found = results_mod.load_all(the_lab.results_dir)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json([{k: r.get(k) for k in ("id", "drill", "verdict", "started", "duration_s")} for r in found])
         return
-    table = Table("id", "drill", "verdict", "started", "seconds")
+    table = new_table("id", "drill", "verdict", "started", "seconds")
     for r in found:
         colour = {"pass": "green", "fail": "red"}.get(r.get("verdict", ""), "yellow")
         table.add_row(r["id"], r["drill"], f"[{colour}]{r['verdict']}[/]", r["started"], f"{r.get('duration_s', 0):.0f}")
@@ -313,7 +363,7 @@ def report(
 
     try:
         ui = make_ui(output)
-        the_lab = Lab(lab)
+        the_lab = open_lab(lab)
         found = results_mod.load_all(the_lab.results_dir)
         if ids:
             found = [r for r in found if any(r["id"].startswith(i) for i in ids)]
@@ -326,12 +376,12 @@ def report(
         target = out_dir or the_lab.results_dir
         paths = write_reports(found, target)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, {k: str(v) for k, v in paths.items()}, "\n".join(f"{k}: {v}" for k, v in paths.items()))
 
 
-node_app = typer.Typer(help="Grow or shrink a running lab.", no_args_is_help=True, epilog=EPILOG)
+node_app = typer.Typer(help="Grow or shrink a running lab.", epilog=EPILOG, invoke_without_command=True, callback=bare_help, **PLAIN)
 app.add_typer(node_app, name="node")
 
 
@@ -344,16 +394,19 @@ def node_add(lab: LabOpt = "default", output: OutputOpt = "text", verbose: Verbo
             from labctl import nodes
         except ModuleNotFoundError:
             raise NotAvailableError("adding nodes") from None
-        summary = nodes.add_worker(Lab(lab).require(), ui)
+        summary = nodes.add_worker(open_lab(lab).require(), ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"node {summary['node']} joined lab {lab}")
 
 
 @node_app.command("remove")
 def node_remove(
-    name: Annotated[str, typer.Argument(help="Worker to remove (drained, deleted from the cluster, machine removed).")],
+    name: Annotated[
+        str,
+        typer.Argument(help="Worker to remove (drained, deleted from the cluster, machine removed).", autocompletion=completion.node_names),
+    ],
     lab: LabOpt = "default",
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
@@ -365,9 +418,9 @@ def node_remove(
             from labctl import nodes
         except ModuleNotFoundError:
             raise NotAvailableError("removing nodes") from None
-        summary = nodes.remove_worker(Lab(lab).require(), name, ui)
+        summary = nodes.remove_worker(open_lab(lab).require(), name, ui)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"node {name} removed from lab {lab}")
 
@@ -381,7 +434,7 @@ def kubectl(ctx: typer.Context, lab: LabOpt = "default") -> None:
     from labctl import access
 
     try:
-        code = access.kubectl(Lab(lab).require(), list(ctx.args))
+        code = access.kubectl(open_lab(lab).require(), list(ctx.args))
     except LabctlError as error:
         fail(error)
         return
@@ -389,12 +442,16 @@ def kubectl(ctx: typer.Context, lab: LabOpt = "default") -> None:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ssh(ctx: typer.Context, node: Annotated[str, typer.Argument(help="Node name, e.g. worker-1.")], lab: LabOpt = "default") -> None:
+def ssh(
+    ctx: typer.Context,
+    node: Annotated[str, typer.Argument(help="Node name, e.g. worker-1.", autocompletion=completion.node_names)],
+    lab: LabOpt = "default",
+) -> None:
     """Open a shell on a node (or run the further arguments there)."""
     from labctl import access
 
     try:
-        code = access.ssh(Lab(lab).require(), node, list(ctx.args))
+        code = access.ssh(open_lab(lab).require(), node, list(ctx.args))
     except LabctlError as error:
         fail(error)
         return
@@ -407,7 +464,7 @@ def env(lab: LabOpt = "default") -> None:
     from labctl import access
 
     try:
-        lines = access.env_lines(Lab(lab).require())
+        lines = access.env_lines(open_lab(lab).require())
     except LabctlError as error:
         fail(error)
         return
@@ -423,12 +480,12 @@ def doctor(output: OutputOpt = "text", provider: Annotated[str, typer.Option(hel
         ui = make_ui(output)
         checks = doctor_mod.run_checks(provider)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(checks)
     else:
-        table = Table("check", "ok", "detail / fix")
+        table = new_table("check", "ok", "detail / fix")
         for c in checks:
             table.add_row(
                 c["name"], "[green]yes[/]" if c["ok"] else "[red]no[/]", c["detail"] if c["ok"] else f"{c['detail']} — fix: {c['fix']}"
@@ -459,7 +516,7 @@ def _bundle_module() -> Any:
     return bundle
 
 
-def _step_printer(ui: Ui) -> Any:
+def _step_printer(ui: "Ui") -> Any:
     def on_step(name: str, state: str, detail: str) -> None:
         mark = {"done": "[green]✓[/]", "skip": "[dim]=[/]", "fail": "[red]✗[/]", "start": "[cyan]…[/]"}.get(state, state)
         ui.info(f"{mark} {name} {detail}".rstrip())
@@ -479,7 +536,7 @@ def bundle_build(
         ui = make_ui(output)
         summary = _bundle_module().build(_bundle_version(kubernetes_version), only=only, on_step=_step_printer(ui), force=force)
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"bundle built: {len(summary['built'])} built, {len(summary['skipped'])} up to date, {summary['seconds']:.0f}s")
 
@@ -495,7 +552,7 @@ def bundle_fetch(
         ui = make_ui(output)
         summary = _bundle_module().fetch(_bundle_version(kubernetes_version), sources=sources, on_step=_step_printer(ui))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(ui, summary, f"bundle fetched: {json.dumps(summary)}")
 
@@ -507,13 +564,13 @@ def bundle_status(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
         ui = make_ui(output)
         data = _bundle_module().status(_bundle_version(kubernetes_version))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     if ui.json:
         ui.emit_json(data)
         return
     ui.out.print(f"bundle {data['path']} (Kubernetes {data['kubernetes_version']})")
-    table = Table("artifact", "version", "present", "sha256")
+    table = new_table("artifact", "version", "present", "sha256")
     for c in data["components"]:
         table.add_row(c["name"], c.get("version", ""), "[green]yes[/]" if c["present"] else "[red]no[/]", (c.get("sha256") or "")[:16])
     ui.out.print(table)
@@ -526,7 +583,7 @@ def bundle_verify(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
         ui = make_ui(output)
         bad = _bundle_module().verify(_bundle_version(kubernetes_version))
     except LabctlError as error:
-        fail(error)
+        fail(error, output)
         return
     emit(
         ui, {"ok": not bad, "mismatched": bad}, "bundle verified: all artifacts match" if not bad else f"[red]mismatch:[/] {', '.join(bad)}"
@@ -549,7 +606,7 @@ def inventory_from_terraform(
             raise NotAvailableError("terraform inventories") from None
         inventory = terraform.inventory_from_output_file(output_file, lab)
         if write:
-            the_lab = Lab(lab)
+            the_lab = open_lab(lab)
             the_lab.create()
             inventory.write(the_lab.inventory_path)
     except LabctlError as error:
@@ -566,27 +623,30 @@ def version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """labctl"""
+    bare_help(ctx)
 
 
 def main() -> None:
     # Click reports usage errors with exit 2 already; anything uncaught is an infrastructure error.
     try:
-        app()
+        # Named, not sys.argv[0]: `python -m labctl` must complete and print usage as `labctl`.
+        app(prog_name="labctl")
     except LabctlError as error:  # pragma: no cover - commands catch their own
-        Ui().err.print(f"error: {one_line(str(error))}")
+        err_console().print(f"error: {one_line(str(error))}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        Ui().err.print("interrupted: if a drill was running, run `labctl recover` to undo its fault")
+        err_console().print("interrupted: if a drill was running, run `labctl recover` to undo its fault")
         sys.exit(130)
     except Exception as error:
         if os.environ.get("LABCTL_DEBUG"):
             raise
-        Ui().err.print(f"error: internal error: {error.__class__.__name__}: {error} (LABCTL_DEBUG=1 shows the traceback)")
+        err_console().print(f"error: internal error: {error.__class__.__name__}: {error} (LABCTL_DEBUG=1 shows the traceback)")
         sys.exit(EXIT_INFRA)
 
 

@@ -18,7 +18,15 @@ DEFAULT_KUBERNETES_VERSION = "v1.36.3"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: "3" is not an integer and true is not a port, as a user reading the file would expect.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+
+
+def ipv4_network(value: str) -> ipaddress.IPv4Network:
+    net = ipaddress.ip_network(value, strict=True)
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise ValueError(f"{value} is IPv6: the lab network is IPv4 only, use e.g. 10.213.0.0/24")
+    return net
 
 
 class Topology(Strict):
@@ -74,7 +82,7 @@ class Network(Strict):
     @field_validator("pod_cidr", "service_cidr")
     @classmethod
     def is_network(cls, value: str) -> str:
-        ipaddress.ip_network(value, strict=True)
+        ipv4_network(value)
         return value
 
     @model_validator(mode="after")
@@ -94,7 +102,7 @@ class LocalProvider(Strict):
     @field_validator("subnet")
     @classmethod
     def private_subnet(cls, value: str) -> str:
-        net = ipaddress.ip_network(value, strict=True)
+        net = ipv4_network(value)
         if not net.is_private or net.prefixlen > 28:
             raise ValueError("must be a private network of /28 or larger")
         return value
@@ -147,6 +155,14 @@ class LabConfig(Strict):
     @model_validator(mode="after")
     def fits_local_subnet(self) -> "LabConfig":
         if self.provider == "local":
+            subnet = ipaddress.ip_network(self.local.subnet)
+            for name in ("pod_cidr", "service_cidr"):
+                other = getattr(self.network, name)
+                if subnet.overlaps(ipaddress.ip_network(other)):
+                    raise ValueError(
+                        f"local.subnet {self.local.subnet} overlaps network.{name} {other}: "
+                        "node and cluster addresses would collide, choose a subnet outside both"
+                    )
             hosts = ipaddress.ip_network(self.local.subnet).num_addresses - 3
             wanted = self.topology.controllers + self.topology.workers + 2  # + load balancer, scale-up spare
             if wanted > hosts:
@@ -154,35 +170,56 @@ class LabConfig(Strict):
         return self
 
 
+TYPE_NAMES = {"int_type": "an integer", "bool_type": "true or false", "string_type": "a string", "model_type": "a mapping"}
+
+
+def _shown(value: Any) -> str:
+    """VALUE as it reads in YAML."""
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "labctl.yaml"
     kind = first["type"]
     if kind == "extra_forbidden":
-        return f"unknown key '{where}'"
+        return f"unknown key '{where}' — remove it or fix its spelling"
+    if kind in TYPE_NAMES:
+        hint = ", without quotes" if isinstance(first["input"], str) and kind != "string_type" else ""
+        return f"{where}: {_shown(first['input'])} is not {TYPE_NAMES[kind]} — write {TYPE_NAMES[kind]}{hint}"
     message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}"
+    return f"{where}: {message} — fix it and run again"
 
 
 def parse_config(data: dict[str, Any], source: str = "labctl.yaml") -> LabConfig:
     try:
         return LabConfig.model_validate(data)
     except ValidationError as error:
-        raise UsageError(f"invalid {source}: {_describe(error)} (fix it and run again)") from None
+        raise UsageError(f"invalid {source}: {_describe(error)}") from None
 
 
 def load_config(path: Path) -> LabConfig:
     """Read labctl.yaml; a missing file means all defaults."""
     if not path.exists():
         return LabConfig()
+    if path.is_dir():
+        raise UsageError(f"config {path} is a directory — pass the labctl.yaml file itself")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"config {path} is not a text file — pass a labctl.yaml (YAML text)") from None
+    except OSError as error:
+        raise UsageError(f"cannot read config {path}: {error.strerror} — pass a readable labctl.yaml") from None
+    if "\0" in text:
+        raise UsageError(f"config {path} is not a text file — pass a labctl.yaml (YAML text)")
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"malformed {path}{at}: not valid YAML (fix the syntax and run again)") from None
+        raise UsageError(f"malformed {path}{at}: not valid YAML — fix the syntax and run again") from None
     if not isinstance(data, dict):
-        raise UsageError(f"malformed {path}: the top level must be a mapping of settings")
+        raise UsageError(f"malformed {path}: the top level is not a mapping — write settings as `key: value` lines")
     return parse_config(data, str(path))
 
 

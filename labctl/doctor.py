@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from labctl.paths import data_home
+from labctl.paths import HOME_FIX, data_home, data_home_problem
 
 MIN_FREE_DISK_GIB = 10
 MIN_FREE_MEMORY_GIB = 4
@@ -29,6 +29,29 @@ def _cgroup_controllers() -> set[str]:
     if controllers.exists():
         found |= set(controllers.read_text().split())
     return found
+
+
+def data_home_check() -> dict[str, Any]:
+    home = data_home()
+    problem = data_home_problem(home)
+    return _check("data directory", problem is None, problem or f"{home} is writable", HOME_FIX)
+
+
+def bundle_check() -> dict[str, Any]:
+    from labctl.bundle import status
+    from labctl.config import DEFAULT_KUBERNETES_VERSION
+
+    report = status(DEFAULT_KUBERNETES_VERSION)
+    # The skew kubelet serves one drill only; a lab comes up without it (as the local provider checks).
+    missing = [c["name"] for c in report["components"] if not c["present"] and not c["name"].startswith("skew/")]
+    if len(missing) == len([c for c in report["components"] if not c["name"].startswith("skew/")]):
+        detail = f"missing: nothing built at {report['path']}"
+    elif missing:
+        detail = f"incomplete at {report['path']} (missing: {', '.join(missing[:6])}{'…' if len(missing) > 6 else ''})"
+    else:
+        detail = f"complete at {report['path']}"
+    fix = "labctl bundle build (about 30 minutes on 2 cores), or labctl bundle fetch on a machine with internet"
+    return _check("offline bundle", not missing, detail, fix)
 
 
 def local_checks() -> list[dict[str, Any]]:
@@ -77,7 +100,7 @@ def local_checks() -> list[dict[str, Any]]:
         )
     )
     home = data_home()
-    probe_dir = home if home.exists() else Path(home.anchor)
+    probe_dir = home if home.is_dir() else Path(home.anchor)
     free_gib = shutil.disk_usage(probe_dir).free / 1024**3
     checks.append(
         _check(
@@ -96,11 +119,16 @@ def local_checks() -> list[dict[str, Any]]:
             f"a lab needs about 3 GiB: free at least {MIN_FREE_MEMORY_GIB} GiB",
         )
     )
+    checks.append(data_home_check())
+    checks.append(bundle_check())
     return checks
 
 
 def cloud_checks(provider: str) -> list[dict[str, Any]]:
-    checks = [_check("ssh", shutil.which("ssh") is not None, shutil.which("ssh") or "not found", "apt-get install openssh-client")]
+    checks = [
+        _check("ssh", shutil.which("ssh") is not None, shutil.which("ssh") or "not found", "apt-get install openssh-client"),
+        data_home_check(),
+    ]
     if provider == "aws":
         has_creds = bool(
             os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE") or Path("~/.aws/credentials").expanduser().exists()

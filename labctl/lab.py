@@ -16,7 +16,7 @@ from typing import Any
 from labctl.config import LabConfig, dump_config, load_config
 from labctl.errors import UsageError
 from labctl.lock import LabLock
-from labctl.paths import data_home, labs_dir
+from labctl.paths import check_data_home, data_home, ensure_data_home, labs_dir
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
@@ -46,6 +46,7 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
 class Lab:
     def __init__(self, name: str) -> None:
         self.name = validate_name(name)
+        check_data_home()
         self.dir = labs_dir() / name
 
     # Layout -------------------------------------------------------------
@@ -93,7 +94,9 @@ class Lab:
 
     @property
     def lock_path(self) -> Path:
-        return self.dir / "lock"
+        # Outside the lab directory: `down` removes that directory while holding the lock,
+        # and a lock file must never be deleted while someone may hold it.
+        return data_home() / "locks" / self.name
 
     # Lifecycle ----------------------------------------------------------
     def exists(self) -> bool:
@@ -105,6 +108,7 @@ class Lab:
         return self
 
     def create(self) -> None:
+        ensure_data_home()
         for sub in (self.dir, self.results_dir, self.logs_dir, self.pki_dir):
             sub.mkdir(parents=True, exist_ok=True)
         self.ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -117,7 +121,7 @@ class Lab:
             self.results_dir.rmdir()
 
     def lock(self, command: str) -> LabLock:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_home()
         return LabLock(self.lock_path, self.name, command)
 
     # Config and state ---------------------------------------------------

@@ -162,7 +162,9 @@ def deploy(lab: Lab, ui: Ui) -> dict[str, Any]:
 
 
 def down(lab: Lab, ui: Ui, options: ProviderOptions) -> dict[str, Any]:
-    lab.require()
+    # No such lab is the end state `down` asks for (as `kind delete cluster` sees it).
+    if not lab.exists():
+        return {"lab": lab.name, "removed": False, "seconds": 0.0}
     config = lab.load_config()
     state = lab.read_state()
     provider = get_provider(state.get("provider") or config.provider)
@@ -171,7 +173,6 @@ def down(lab: Lab, ui: Ui, options: ProviderOptions) -> dict[str, Any]:
         ctx = ProviderContext(lab=lab, config=config, ui=ui, options=options, verbose=ui.verbose)
         provider.destroy(ctx)
         lab.update_state(phase="down")
-        lab.lock_path.unlink(missing_ok=True)
     shutil.rmtree(lab.dir, ignore_errors=True)
     return {"lab": lab.name, "removed": True, "seconds": round(time.monotonic() - started, 1)}
 

@@ -1,9 +1,11 @@
 """A per-lab lock so two mutating commands never work on one lab at once.
 
-The lock file names the holder's pid and command; a lock whose pid is gone is
-stale (a crashed or killed run) and is taken over.
+The kernel holds it (flock on a file that is never deleted) for as long as the
+holding process lives, so a crashed or killed run frees it by dying; the file's
+contents only name the holder for the "busy" message.
 """
 
+import fcntl
 import json
 import os
 import time
@@ -15,6 +17,9 @@ from labctl.errors import LabBusyError
 
 # Set by a lock holder for the commands it starts (see LabLock.acquire).
 INHERIT_ENV = "LABCTL_LOCK_HELD"
+
+# A holder writes its name just after taking the lock: how long a contender waits to read it.
+_NAME_WAIT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _ancestors(pid: int) -> list[int]:
+    """Parent chain of PID (Linux /proc); empty where /proc is missing."""
+    chain = []
+    for _ in range(64):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        # comm may contain spaces and parentheses: the fields after the last ')' are fixed.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid <= 0:
+            break
+        chain.append(ppid)
+        pid = ppid
+    return chain
+
+
 def read_holder(path: Path) -> Holder | None:
     try:
         data = json.loads(path.read_text())
@@ -49,44 +71,51 @@ class LabLock:
         self.path = path
         self.lab = lab
         self.command = command
-        self.took_over: Holder | None = None
         self.inherited = False
+        self._fd: int | None = None
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A command started by the lock's holder (a drill running `labctl node add`) works
-        # under that holder's lock instead of deadlocking on it.
-        inherited = os.environ.get(INHERIT_ENV)
-        holder = read_holder(self.path)
-        if inherited and holder is not None and str(holder.pid) == inherited and _alive(holder.pid):
-            self.inherited = True
-            return
-        payload = json.dumps({"pid": os.getpid(), "command": self.command, "since": time.time()})
-        for _ in range(3):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + _NAME_WAIT_S
+        while True:
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            except FileExistsError:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
                 holder = read_holder(self.path)
-                if holder is not None and holder.pid != os.getpid() and _alive(holder.pid):
-                    raise LabBusyError(
-                        f"lab {self.lab} is busy: {holder.command} (pid {holder.pid}); "
-                        "wait for it to finish or stop that process"
-                    ) from None
-                # Stale (dead holder) or unreadable half-written file: take it over.
-                self.took_over = holder
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(payload)
-            return
-        raise LabBusyError(f"lab {self.lab} is busy: could not take its lock {self.path}")
+                if holder is not None and _alive(holder.pid) and self._started_by(holder):
+                    os.close(fd)
+                    self.inherited = True
+                    return
+                if (holder is None or not _alive(holder.pid)) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                os.close(fd)
+                who = f"{holder.command} (pid {holder.pid})" if holder is not None else "another labctl command"
+                raise LabBusyError(f"lab {self.lab} is busy: {who}; wait for it to finish or stop that process") from None
+            break
+        payload = json.dumps({"pid": os.getpid(), "command": self.command, "since": time.time()}).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, payload, 0)
+        self._fd = fd
+
+    def _started_by(self, holder: Holder) -> bool:
+        # A command started by the lock's holder (a drill running `labctl node add`) works
+        # under that holder's lock instead of deadlocking on it: the holder declared it in
+        # the environment, or (Linux) it is one of our ancestors.
+        if holder.pid == os.getpid():
+            return False
+        declared = os.environ.get(INHERIT_ENV, "").strip()
+        return declared == str(holder.pid) or holder.pid in _ancestors(os.getpid())
 
     def release(self) -> None:
-        if self.inherited:
+        if self._fd is None:
             return
-        holder = read_holder(self.path)
-        if holder is not None and holder.pid == os.getpid():
-            self.path.unlink(missing_ok=True)
+        fd, self._fd = self._fd, None
+        # The file stays (deleting it would let a waiter lock an orphaned inode); only its name goes.
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
     def __enter__(self) -> "LabLock":
         self.acquire()

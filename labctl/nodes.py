@@ -7,8 +7,7 @@ role runs on every node so the others route to the new node's pod subnet.
 remove: drain, delete the Node object, the provider removes the machine.
 
 The scale-up drill runs `labctl node add` from inside `labctl drill`, which already holds
-the lab lock: a process started under the lock's holder works without taking it again
-(see `held_by_caller`).
+the lab lock: a process started under the lock's holder works under it (labctl.lock).
 """
 
 import os
@@ -23,14 +22,10 @@ from labctl.errors import InfraError, NotAvailableError, UsageError
 from labctl.inventory import Inventory, load_inventory
 from labctl.lab import Lab, write_atomic
 from labctl.lifecycle import cluster_vars, run_step
-from labctl.lock import _alive, read_holder
 from labctl.paths import PLAYBOOKS_DIR
 from labctl.providers import ProviderContext, get_provider
+from labctl.runner import RUNNER_ENV
 from labctl.ui import Ui
-
-# Set by the process holding the lab lock (the drill runner) for the commands it starts:
-# the pid of the holder. Honoured only when the lock file names that pid.
-LOCK_HELD_ENV = "LABCTL_LOCK_HELD"
 
 # The cni role on every node: routes to all nodes' pod subnets, the new one's included.
 # Generated into the lab directory beside a link to playbooks/group_vars: Ansible reads
@@ -49,18 +44,6 @@ ROUTES_PLAYBOOK = """---
 # What an outer ansible-runner put in the environment of the drill playbook that runs
 # `labctl node add`: inherited by our own runs, they would make awx_display load itself
 # as its "original" stdout callback and ansible-playbook crash.
-RUNNER_ENV = (
-    "ANSIBLE_STDOUT_CALLBACK",
-    "ORIGINAL_STDOUT_CALLBACK",
-    "ANSIBLE_CALLBACK_PLUGINS",
-    "ANSIBLE_CACHE_PLUGIN",
-    "ANSIBLE_CACHE_PLUGIN_CONNECTION",
-    "ANSIBLE_LOAD_CALLBACK_PLUGINS",
-    "AD_HOC_COMMAND_ID",
-    "AWX_ISOLATED_DATA_DIR",
-)
-
-
 @contextmanager
 def outer_runner_env_removed() -> Iterator[None]:
     saved = {name: os.environ.pop(name) for name in RUNNER_ENV if name in os.environ}
@@ -68,48 +51,6 @@ def outer_runner_env_removed() -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
-
-
-def _ancestors(pid: int) -> list[int]:
-    """Parent chain of PID (Linux /proc); empty where /proc is missing."""
-    chain = []
-    for _ in range(64):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            break
-        # comm may contain spaces and parentheses: the fields after the last ')' are fixed.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid <= 0:
-            break
-        chain.append(ppid)
-        pid = ppid
-    return chain
-
-
-def held_by_caller(lab: Lab) -> bool:
-    """True when the lab lock is held by a process that started this one (e.g. `labctl drill`).
-
-    Either the holder declared it through LABCTL_LOCK_HELD=<its pid>, or (Linux) the holder
-    is one of this process's ancestors. A dead holder never counts.
-    """
-    holder = read_holder(lab.lock_path)
-    if holder is None or holder.pid == os.getpid() or not _alive(holder.pid):
-        return False
-    declared = os.environ.get(LOCK_HELD_ENV, "").strip()
-    if declared and declared == str(holder.pid):
-        return True
-    return holder.pid in _ancestors(os.getpid())
-
-
-@contextmanager
-def lab_lock(lab: Lab, command: str) -> Iterator[None]:
-    """The lab lock, unless the process that started us already holds it."""
-    if held_by_caller(lab):
-        yield
-        return
-    with lab.lock(command):
-        yield
 
 
 def _context(lab: Lab, ui: Ui) -> tuple[Any, ProviderContext]:
@@ -134,7 +75,7 @@ def add_worker(lab: Lab, ui: Ui) -> dict[str, Any]:
     lab.require()
     provider, ctx = _context(lab, ui)
     started = time.monotonic()
-    with lab_lock(lab, "node add"), outer_runner_env_removed():
+    with lab.lock("node add"), outer_runner_env_removed():
         before = {n.name for n in load_inventory(lab.inventory_path).by_role("worker")}
         inventory: Inventory = provider.add_worker(ctx)
         new = [n for n in inventory.by_role("worker") if n.name not in before]
@@ -180,7 +121,7 @@ def remove_worker(lab: Lab, name: str, ui: Ui, drain_timeout_s: int = 120) -> di
     if not hasattr(provider, "remove_worker"):
         raise NotAvailableError(f"removing workers on {ctx.config.provider}")
     started = time.monotonic()
-    with lab_lock(lab, "node remove"):
+    with lab.lock("node remove"):
         inventory = load_inventory(lab.inventory_path)
         node = inventory.node(name)
         workers = [n.name for n in inventory.by_role("worker")]

@@ -6,32 +6,48 @@ the user sees one clear line instead of a wall of JSON. Full artifacts stay in
 the lab's logs/ directory.
 """
 
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ansible_runner
+from ansible_runner.interface import init_runner
 
 from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
 
-# Credentials never reach ansible-runner's environment: it records the whole
-# environment of a run in artifacts/<id>/command. Providers hand credentials
-# to Ansible through 0600 files in the lab directory instead.
-SECRET_ENV_NAMES = frozenset(
+GUARD = Path(__file__).resolve().parent / "playbook_guard.py"
+
+# What a playbook sees of labctl's environment. ansible-runner records a run's whole
+# environment in artifacts/<id>/command, so an allowlist of settings and non-secret
+# pointers (a credentials *file*, a cloud *name*) rather than a list of known secrets:
+# whatever else a user exported (GITHUB_TOKEN, VAULT_TOKEN…) never reaches the disk.
+ALLOWED_ENV = frozenset(
     {
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "OS_PASSWORD",
-        "OS_TOKEN",
-        "OS_APPLICATION_CREDENTIAL_SECRET",
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR", "SSH_AUTH_SOCK", "PYTHONPATH",
+        # `labctl node add`, run from a drill's playbook, must find the same labs and bundle.
+        "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR",
+        "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_CA_BUNDLE",
+        "OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE", "OS_CLOUD",
     }
+)
+ALLOWED_ENV_PREFIXES = ("LC_", "LABCTL_", "AWS_ENDPOINT_URL_")
+
+# What ansible-runner itself sets for its event callback (kept in the run's environment).
+RUNNER_ENV = (
+    "ANSIBLE_STDOUT_CALLBACK",
+    "ORIGINAL_STDOUT_CALLBACK",
+    "ANSIBLE_CALLBACK_PLUGINS",
+    "ANSIBLE_CACHE_PLUGIN",
+    "ANSIBLE_CACHE_PLUGIN_CONNECTION",
+    "ANSIBLE_LOAD_CALLBACK_PLUGINS",
+    "ANSIBLE_RETRY_FILES_ENABLED",
+    "ANSIBLE_HOST_KEY_CHECKING",
+    "AD_HOC_COMMAND_ID",
+    "AWX_ISOLATED_DATA_DIR",
 )
 
 
@@ -114,21 +130,8 @@ class EventCollector:
         return True
 
 
-@contextlib.contextmanager
-def scrubbed_environment(extra: dict[str, str]) -> Iterator[None]:
-    """Hide secret variables from the runner (it persists its env) and add ours."""
-    saved = {name: os.environ.pop(name) for name in list(os.environ) if name in SECRET_ENV_NAMES}
-    added = {k: os.environ.get(k) for k in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for key, old in added.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-        os.environ.update(saved)
+def allowed_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k in ALLOWED_ENV or k.startswith(ALLOWED_ENV_PREFIXES)}
 
 
 def ansible_bin_dir() -> Path:
@@ -167,20 +170,30 @@ def run_playbook(
     ident = time.strftime("%Y%m%dT%H%M%S") + f"-{path.stem}-{os.getpid()}"
     collector = EventCollector(sink)
     started = time.monotonic()
-    with scrubbed_environment({**ansible_env(), **(env or {})}):
-        runner = ansible_runner.run(
-            private_data_dir=str(private),
-            playbook=str(path),
-            inventory=str(inventory) if inventory is not None else None,
-            extravars=extravars or {},
-            ident=ident,
-            limit=limit,
-            event_handler=collector,
-            quiet=not verbose,
-            suppress_env_files=True,
-            rotate_artifacts=50,
-            json_mode=False,
-        )
+    wanted = {**allowed_environment(os.environ), **ansible_env(), **(env or {})}
+    runner = init_runner(
+        private_data_dir=str(private),
+        playbook=str(path),
+        inventory=str(inventory) if inventory is not None else None,
+        extravars=extravars or {},
+        envvars=wanted,
+        ident=ident,
+        limit=limit,
+        event_handler=collector,
+        # No cancel handler: ansible-runner's would take over SIGINT and SIGTERM for good and,
+        # on one, kill only the playbook's process group (Ansible's workers have sessions of
+        # their own). Left alone, the signal ends labctl and the guard kills every process below.
+        cancel_callback=lambda: False,
+        quiet=not verbose,
+        suppress_env_files=True,
+        rotate_artifacts=50,
+        json_mode=False,
+    )
+    # The runner starts from the whole of os.environ: keep only what we chose and its own callback settings.
+    runner.config.env = {k: v for k, v in runner.config.env.items() if k in wanted or k in RUNNER_ENV}
+    # The playbook dies with this process (the guard's parent), however it ends.
+    runner.config.command = [sys.executable, str(GUARD), str(os.getpid()), "--", *runner.config.command]
+    runner.run()
     return RunResult(
         playbook=path.name,
         status=str(runner.status),

@@ -1,8 +1,10 @@
 """`labctl status`: the lab as its state files and, when reachable, its cluster see it.
 
-The JSON contract: {"lab", "provider", "nodes": [{"name", "role", "ip", "ready",
-"kubelet_version"}], "apps": [{"name", "desired", "available"}]}. Works from the
-state alone when the cluster is down (ready false, versions as last seen).
+The JSON contract: {"lab", "provider", "phase", "nodes": [{"name", "role", "ip", "ready",
+"kubelet_version"}], "apps": [{"name", "desired", "available"}]}, plus "nodes_running",
+"nodes_total" where the provider sees its machines, and a "hint" when some are not
+running (phase "stopped" or "degraded"). Works from the state alone when the cluster is
+down (ready false, versions as last seen).
 """
 
 from typing import Any
@@ -65,6 +67,7 @@ def collect(lab: Lab) -> dict[str, Any]:
              "ready": bool(live.get("ready")), "kubelet_version": live.get("kubelet_version", "")}
         )
     status["machines"] = provider_machines(lab)
+    status.update(machines_summary(lab.name, status["provider"], status["phase"], status["machines"]))
     for name in APP_DEPLOYMENTS:
         found = deployments.get(name)
         status["apps"].append(
@@ -75,6 +78,32 @@ def collect(lab: Lab) -> dict[str, Any]:
             }
         )
     return status
+
+
+# Machine states that mean up: the local provider's and EC2's "running", OpenStack's "active".
+RUNNING_STATES = ("running", "active")
+
+
+def machines_summary(lab: str, provider: str, phase: str, machines: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the machines say about the recorded phase: a lab whose nodes are not running is not ready.
+
+    After a power loss (every node's process gone) the state still says ready and only
+    the API looks unreachable; the provider's view of each machine tells the real story.
+    """
+    known = [m for m in machines if "state" in m]
+    if not known:
+        return {}
+    running = [m for m in known if m["state"] in RUNNING_STATES]
+    summary: dict[str, Any] = {"nodes_running": len(running), "nodes_total": len(known)}
+    # Local nodes are started again by `labctl up`; a cloud's machines are the cloud's to start.
+    if provider == "local" and len(running) < len(known) and phase not in ("provisioning", "down"):
+        stopped = sorted(m["name"] for m in known if m["state"] not in RUNNING_STATES)
+        summary["phase"] = "stopped" if not running else "degraded"
+        summary["hint"] = (
+            f"nodes not running ({len(running)} of {len(known)}: {', '.join(stopped)} stopped) — "
+            f"`labctl up --lab {lab}` starts them again"
+        )
+    return summary
 
 
 def provider_machines(lab: Lab) -> list[dict[str, Any]]:

@@ -17,13 +17,10 @@ import botocore.exceptions
 from botocore.config import Config
 
 from labctl.errors import InfraError, UsageError
-from labctl.lab import write_atomic
 from labctl.providers.aws_errors import explain
 
 # The profile name only exists inside the lab's own credentials file.
 ANSIBLE_PROFILE = "labctl"
-CREDENTIALS_FILE = "aws-credentials"
-CONFIG_FILE = "aws-config"
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=10, read_timeout=60)
 
@@ -56,36 +53,46 @@ class AwsSession:
 
     @contextlib.contextmanager
     def ansible_env(self, lab_dir: Path) -> Iterator[dict[str, str]]:
-        """Credentials for a playbook run, as 0600 files ansible-runner never copies.
+        """Credentials for a playbook run, in files that exist only in this process's memory.
 
-        ansible-runner writes the environment of a run into its artifacts, so keys
-        must not travel as variables; the files are removed when the run ends.
+        ansible-runner writes the environment of a run into its artifacts, so keys must
+        not travel as variables; and a file on disk would outlive a killed labctl. An
+        anonymous memory file (memfd) held by this process is reachable by its children
+        as /proc/<pid>/fd/<n> and vanishes with the process, however it ends. Nothing
+        is written to LAB_DIR.
         """
         frozen = self._frozen_credentials()
-        credentials = lab_dir / CREDENTIALS_FILE
-        config = lab_dir / CONFIG_FILE
         lines = [f"[{ANSIBLE_PROFILE}]", f"aws_access_key_id = {frozen.access_key}", f"aws_secret_access_key = {frozen.secret_key}"]
         if frozen.token:
             lines.append(f"aws_session_token = {frozen.token}")
-        write_atomic(credentials, "\n".join(lines) + "\n", mode=0o600)
-        # A lab-owned config file too, so a same-named profile in ~/.aws/config cannot interfere.
-        write_atomic(config, f"[profile {ANSIBLE_PROFILE}]\nregion = {self.region}\n", mode=0o600)
-        try:
+        with contextlib.ExitStack() as files:
+            credentials = files.enter_context(_memory_file("aws-credentials", "\n".join(lines) + "\n"))
+            # A lab-owned config too, so a same-named profile in ~/.aws/config cannot interfere.
+            config = files.enter_context(_memory_file("aws-config", f"[profile {ANSIBLE_PROFILE}]\nregion = {self.region}\n"))
             yield {
-                "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-                "AWS_CONFIG_FILE": str(config),
+                "AWS_SHARED_CREDENTIALS_FILE": credentials,
+                "AWS_CONFIG_FILE": config,
                 "AWS_PROFILE": ANSIBLE_PROFILE,
                 "AWS_REGION": self.region,
             }
-        finally:
-            credentials.unlink(missing_ok=True)
-            config.unlink(missing_ok=True)
 
     def _frozen_credentials(self) -> Any:
         found = self.session.get_credentials()
         if found is None:
             raise UsageError("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
         return found.get_frozen_credentials()
+
+
+@contextlib.contextmanager
+def _memory_file(name: str, text: str) -> Iterator[str]:
+    """TEXT in a memfd only this process holds; yields the path other processes open it by."""
+    fd = os.memfd_create(name)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, text.encode())
+        yield f"/proc/{os.getpid()}/fd/{fd}"
+    finally:
+        os.close(fd)
 
 
 def known_regions(session: boto3.Session) -> set[str]:

@@ -4,15 +4,17 @@ import base64
 import datetime
 import http.server
 import json
+import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import botocore.exceptions
 import pytest
 import yaml
@@ -23,7 +25,6 @@ from labctl.providers.aws_cost import PRICES_PATH, estimate, load_prices
 from labctl.providers.aws_errors import explain, explain_message
 from labctl.providers.aws_nodes import build_inventory, ensure_ssh_key
 from labctl.providers.aws_preflight import detect_public_cidr, normalise_cidr
-from labctl.providers.aws_session import AwsSession
 from labctl.providers.aws_userdata import FLATCAR_PYTHON, b64, bootstrap_python_script, debian_cloud_config, flatcar_ignition, user_data
 
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM5zOacZ+zf0aAB9r/A8pzTGzfvqhO0QFo22IzFfAr5p labctl-u1"
@@ -188,18 +189,43 @@ def test_cidrs_are_normalised() -> None:
 # --- secrets and keys ------------------------------------------------------------------------
 
 
-def test_ansible_credentials_are_a_0600_file_only_while_a_run_lasts(tmp_path: Path) -> None:
-    session = boto3.Session(aws_access_key_id="AKIAUNITTEST", aws_secret_access_key="unit-secret-value", aws_session_token="unit-token")
-    aws = AwsSession(region="eu-central-1", session=session)
-    with aws.ansible_env(tmp_path) as env:
-        credentials = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
+HOLD_CREDENTIALS = r"""
+import sys, json, boto3
+from pathlib import Path
+from labctl.providers.aws_session import AwsSession
+session = boto3.Session(aws_access_key_id="AKIAUNITTEST", aws_secret_access_key="unit-secret-value", aws_session_token="unit-token")
+with AwsSession(region="eu-central-1", session=session).ansible_env(Path(sys.argv[1])) as env:
+    print(json.dumps(env), flush=True)
+    sys.stdin.read()
+"""
+
+READ_CREDENTIALS = "import boto3; c = boto3.Session().get_credentials(); print(c.access_key, c.secret_key, c.token)"
+
+
+def test_ansible_credentials_die_with_labctl(tmp_path: Path) -> None:
+    repo = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
+    lab_dir = tmp_path / "lab"
+    lab_dir.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_CREDENTIALS, str(lab_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=env)
+    try:
+        assert holder.stdout is not None
+        given = json.loads(holder.stdout.readline())
+        assert given["AWS_PROFILE"] == "labctl" and given["AWS_REGION"] == "eu-central-1"
+        assert not any("unit-secret" in value for value in given.values())
+        credentials = Path(given["AWS_SHARED_CREDENTIALS_FILE"])
         assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
-        assert stat.S_IMODE(Path(env["AWS_CONFIG_FILE"]).stat().st_mode) == 0o600
-        text = credentials.read_text()
-        assert "unit-secret-value" in text and "aws_session_token = unit-token" in text
-        assert env["AWS_PROFILE"] == "labctl" and env["AWS_REGION"] == "eu-central-1"
-        assert not any("unit-secret" in value for value in env.values())
-    assert list(tmp_path.iterdir()) == []
+        # Another process (the playbook's AWS modules) reads them with boto, as Ansible does.
+        read = subprocess.run([sys.executable, "-c", READ_CREDENTIALS], capture_output=True, text=True, check=True,
+                              env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **given})
+        assert read.stdout.split() == ["AKIAUNITTEST", "unit-secret-value", "unit-token"]
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    assert not credentials.exists()
+    leaked = [p for p in tmp_path.rglob("*") if p.is_file() and "unit-secret" in p.read_text(errors="replace")]
+    assert leaked == []
 
 
 def test_ssh_key_is_generated_once_and_private(tmp_path: Path) -> None:

@@ -38,6 +38,8 @@ class Labctl:
     env: dict[str, str]
 
     def run(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+        # This checkout's labctl, not whichever one the virtualenv has installed (editable, maybe elsewhere).
+        env = {**self.env, "PYTHONPATH": str(REPO)}
         return subprocess.run(
-            [str(VENV_BIN / "labctl"), *args], env=self.env, cwd=self.home, capture_output=True, text=True, timeout=timeout, check=False
+            [sys.executable, "-m", "labctl", *args], env=env, cwd=self.home, capture_output=True, text=True, timeout=timeout, check=False
         )

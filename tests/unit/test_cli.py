@@ -56,10 +56,20 @@ def test_unknown_provider_lists_valid_ones(labctl_home: Path) -> None:
 
 
 def test_missing_lab(labctl_home: Path) -> None:
-    for command in (["status"], ["down"], ["drill", "pod-kill"], ["recover"], ["kubectl", "get", "nodes"], ["env"]):
+    for command in (["status"], ["drill", "pod-kill"], ["recover"], ["kubectl", "get", "nodes"], ["env"]):
         done = run_cli(*command, "--lab", "ghost", home=labctl_home)
         assert done.returncode == 2, (command, done.stderr)
         assert "no lab named ghost: run `labctl up`" in done.stderr
+
+
+def test_down_of_a_missing_lab_has_nothing_to_do(labctl_home: Path) -> None:
+    # As `kind delete cluster` does: the wanted end state (no such lab) already holds.
+    done = run_cli("down", "--lab", "ghost", home=labctl_home)
+    assert done.returncode == 0, done.stderr
+    assert "no lab named ghost: nothing to remove" in done.stdout
+    done = run_cli("down", "--lab", "ghost", "--output", "json", home=labctl_home)
+    assert json.loads(done.stdout) == {"lab": "ghost", "removed": False, "seconds": 0.0}
+    assert not labctl_home.exists()
 
 
 def test_malformed_config_is_one_line(labctl_home: Path, tmp_path: Path) -> None:
@@ -112,23 +122,45 @@ def test_status_from_state_when_cluster_down(labctl_home: Path) -> None:
     assert all(set(a) == {"name", "desired", "available"} for a in status["apps"])
 
 
-def test_second_concurrent_up_is_refused(labctl_home: Path) -> None:
-    import os
-    import subprocess
-    import time
-
-    lab_dir = labctl_home / "labs" / "busy"
+def test_status_after_power_loss_says_nodes_are_not_running(labctl_home: Path) -> None:
+    lab_dir = labctl_home / "labs" / "offline"
     lab_dir.mkdir(parents=True)
-    holder = subprocess.Popen(["sleep", "30"])
+    (lab_dir / "state.json").write_text(json.dumps({"provider": "local", "phase": "ready"}))
+    (lab_dir / "inventory.yml").write_text(yaml.safe_dump({
+        "all": {"vars": {"lab_name": "offline", "lab_provider": "local"},
+                "children": {"controllers": {"hosts": {"controller-1": {"ansible_host": "10.9.0.10", "node_ip": "10.9.0.10"}}},
+                             "workers": {"hosts": {"worker-1": {"ansible_host": "10.9.0.11", "node_ip": "10.9.0.11"}}}}}
+    }))
+    # Nodes that ran once: pid files naming processes that are gone.
+    for node in ("controller-1", "worker-1"):
+        (lab_dir / "nodes" / node).mkdir(parents=True)
+        (lab_dir / "nodes" / node / "nspawn.pid").write_text("999999\n")
+    done = run_cli("status", "--lab", "offline", home=labctl_home)
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert "ready" not in first
+    assert "nodes not running (0 of 2)" in first and "`labctl up --lab offline` starts them again" in done.stdout
+    done = run_cli("status", "--lab", "offline", "--output", "json", home=labctl_home)
+    status = json.loads(done.stdout)
+    assert status["phase"] == "stopped" and status["nodes_running"] == 0
+    assert "labctl up --lab offline" in status["hint"]
+
+
+def test_second_concurrent_up_is_refused(labctl_home: Path) -> None:
+    from lockholder import hold, stop
+
+    from labctl.lab import Lab
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LABCTL_HOME", str(labctl_home))
+        lock_path = Lab("busy").lock_path
+    holder = hold(lock_path, "up")
     try:
-        (lab_dir / "lock").write_text(json.dumps({"pid": holder.pid, "command": "up", "since": time.time()}))
         done = run_cli("up", "--lab", "busy", home=labctl_home)
         assert done.returncode == 2
         assert f"lab busy is busy: up (pid {holder.pid})" in done.stderr
     finally:
-        holder.kill()
-        holder.wait()
-    assert os.path.exists(lab_dir / "lock")
+        stop(holder)
 
 
 def test_results_and_report_without_results(labctl_home: Path) -> None:
@@ -144,3 +176,55 @@ def test_results_show_unknown_id(labctl_home: Path) -> None:
     done = run_cli("results", "nope", home=labctl_home)
     assert done.returncode == 2
     assert "no result with id nope" in done.stderr
+
+
+def test_completion_of_drills_labs_and_nodes(labctl_home: Path) -> None:
+    for lab in ("alpha", "beta"):
+        (labctl_home / "labs" / lab).mkdir(parents=True)
+    (labctl_home / "labs" / "alpha" / "inventory.yml").write_text(yaml.safe_dump({
+        "all": {"vars": {"lab_name": "alpha", "lab_provider": "local"},
+                "children": {"controllers": {"hosts": {"controller-1": {"ansible_host": "10.9.0.10", "node_ip": "10.9.0.10"}}},
+                             "workers": {"hosts": {"worker-1": {"ansible_host": "10.9.0.11", "node_ip": "10.9.0.11"}}}}}
+    }))
+
+    def complete(*words: str) -> list[str]:
+        line = ["labctl", *words]
+        done = run_cli(home=labctl_home, env={"_LABCTL_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(line),
+                                               "COMP_CWORD": str(len(line) - 1)})
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("drill", "pod") == ["pod-kill"]
+    assert "worker-failure" in complete("drill", "")
+    assert complete("status", "--lab", "") == ["alpha", "beta"]
+    assert complete("ssh", "--lab", "alpha", "w") == ["worker-1"]
+    assert complete("node", "remove", "--lab", "alpha", "") == ["controller-1", "worker-1"]
+    assert complete("ssh", "--lab", "nosuchlab", "") == []
+    done = run_cli("--show-completion", "bash", home=labctl_home, env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "_LABCTL_COMPLETE=complete_bash" in done.stdout and "complete -o default -F _labctl_completion labctl" in done.stdout
+
+
+HEAVY = ("pydantic", "yaml", "ansible_runner", "boto3", "rich.table", "openstack", "labctl.config")
+
+IMPORTS_OF_HELP = (
+    "import sys\n"
+    "sys.argv = ['labctl', '--help']\n"
+    "from labctl.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "sys.stderr.write(' '.join(m for m in sys.modules if m.split('.')[0] in {h.split('.')[0] for h in sys.argv[1:]}) + '\\n')\n"
+)
+
+
+def test_help_loads_no_heavy_module(labctl_home: Path) -> None:
+    # `labctl --help` must answer fast: the heavy libraries load only in the commands that use them.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", IMPORTS_OF_HELP.replace("sys.argv[1:]", repr(list(HEAVY)))],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=60)
+    loaded = set(done.stderr.split())
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))

@@ -1,7 +1,5 @@
 """The node_pods wait condition (worker drills): pods split by node, judged with dotted expect keys."""
 
-import os
-import subprocess
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -82,67 +80,3 @@ def test_node_pods_needs_names(fake_api: str) -> None:
 def test_node_pods_error_observation_is_unmet(fake_api: str) -> None:
     _, predicate = cluster_probes.build("node_pods", {"kubeconfig": fake_api, "names": ["w"], "expect": {}})
     assert not predicate({"error": "connection refused"})
-
-
-# --- labctl.nodes: `labctl node add|remove` run under a drill's lab lock -------------------
-
-def _hold(lab: Any, pid: int) -> None:
-    import json
-    import time
-
-    lab.dir.mkdir(parents=True, exist_ok=True)
-    lab.lock_path.write_text(json.dumps({"pid": pid, "command": "drill scale-up", "since": time.time()}))
-
-
-def test_lock_held_by_an_ancestor_is_reused(labctl_home: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from labctl import nodes
-    from labctl.lab import Lab
-
-    monkeypatch.delenv(nodes.LOCK_HELD_ENV, raising=False)
-    lab = Lab("nd")
-    _hold(lab, os.getppid())
-    assert nodes.held_by_caller(lab)
-    with nodes.lab_lock(lab, "node add"):
-        pass
-    # The holder's lock is left alone.
-    assert lab.lock_path.exists()
-
-
-def test_lock_of_an_unrelated_process_blocks(labctl_home: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from labctl import nodes
-    from labctl.errors import LabBusyError
-    from labctl.lab import Lab
-
-    monkeypatch.delenv(nodes.LOCK_HELD_ENV, raising=False)
-    lab = Lab("nd")
-    other = subprocess.Popen(["sleep", "30"])
-    try:
-        _hold(lab, other.pid)
-        assert not nodes.held_by_caller(lab)
-        with pytest.raises(LabBusyError), nodes.lab_lock(lab, "node add"):
-            pass
-        # Declared by the holder through the environment: reused.
-        monkeypatch.setenv(nodes.LOCK_HELD_ENV, str(other.pid))
-        assert nodes.held_by_caller(lab)
-        # A declaration naming another pid does not count.
-        monkeypatch.setenv(nodes.LOCK_HELD_ENV, str(other.pid + 1))
-        assert not nodes.held_by_caller(lab)
-    finally:
-        other.kill()
-        other.wait()
-    # A dead holder never counts, even when declared.
-    monkeypatch.setenv(nodes.LOCK_HELD_ENV, str(other.pid))
-    assert not nodes.held_by_caller(lab)
-
-
-def test_free_lab_is_locked_and_released(labctl_home: Any) -> None:
-    from labctl import nodes
-    from labctl.lab import Lab
-    from labctl.lock import read_holder
-
-    lab = Lab("nd")
-    lab.dir.mkdir(parents=True)
-    with nodes.lab_lock(lab, "node remove"):
-        holder = read_holder(lab.lock_path)
-        assert holder is not None and holder.pid == os.getpid() and holder.command == "node remove"
-    assert not lab.lock_path.exists()

@@ -1,13 +1,19 @@
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from lockholder import hold, stop
 
 from labctl.errors import LabBusyError
 from labctl.lock import LabLock, read_holder
+
+PROBE = "from pathlib import Path; import sys; from labctl.lock import LabLock; " \
+        "l = LabLock(Path(sys.argv[1]), 'x', 'node add'); l.acquire(); print('inherited' if l.inherited else 'took')"
 
 
 def test_lock_is_exclusive_and_released(tmp_path: Path) -> None:
@@ -15,57 +21,99 @@ def test_lock_is_exclusive_and_released(tmp_path: Path) -> None:
     with LabLock(path, "x", "up"):
         holder = read_holder(path)
         assert holder is not None and holder.pid == os.getpid() and holder.command == "up"
-    assert not path.exists()
+        with pytest.raises(LabBusyError, match=rf"lab x is busy: up \(pid {os.getpid()}\)"), LabLock(path, "x", "down"):
+            pass
+    # The file stays (never deleted while someone may hold it); its holder's name goes.
+    assert path.exists() and read_holder(path) is None
+    with LabLock(path, "x", "down"):
+        pass
 
 
 def test_live_holder_blocks(tmp_path: Path) -> None:
     path = tmp_path / "lock"
-    other = subprocess.Popen(["sleep", "30"])
+    other = hold(path, "drill pod-kill")
     try:
-        path.write_text(json.dumps({"pid": other.pid, "command": "drill pod-kill", "since": time.time()}))
         with pytest.raises(LabBusyError) as caught, LabLock(path, "x", "up"):
             pass
         assert f"lab x is busy: drill pod-kill (pid {other.pid})" in str(caught.value)
     finally:
-        other.kill()
-        other.wait()
+        stop(other)
 
 
-def test_stale_lock_is_taken_over(tmp_path: Path) -> None:
+def test_a_killed_holder_frees_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "lock"
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    path.write_text(json.dumps({"pid": dead.pid, "command": "up", "since": time.time()}))
-    lock = LabLock(path, "x", "down")
-    with lock:
-        assert lock.took_over is not None and lock.took_over.pid == dead.pid
+    other = hold(path, "up")
+    os.kill(other.pid, signal.SIGKILL)
+    other.wait()
+    with LabLock(path, "x", "down"):
         assert read_holder(path).command == "down"  # type: ignore[union-attr]
 
 
-def test_garbage_lock_is_taken_over(tmp_path: Path) -> None:
+def test_a_name_without_a_lock_is_not_a_holder(tmp_path: Path) -> None:
+    path = tmp_path / "lock"
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        path.write_text(json.dumps({"pid": other.pid, "command": "up", "since": time.time()}))
+        with LabLock(path, "x", "down"):
+            assert read_holder(path).command == "down"  # type: ignore[union-attr]
+    finally:
+        stop(other)  # type: ignore[arg-type]
+
+
+def test_garbage_lock_file_is_taken(tmp_path: Path) -> None:
     path = tmp_path / "lock"
     path.write_text("{not json")
     with LabLock(path, "x", "up"):
         assert read_holder(path) is not None
 
 
-def test_a_holders_child_inherits_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_holders_child_inherits_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "lock"
-    with LabLock(path, "x", "drill scale-up"):
-        monkeypatch.setenv("LABCTL_LOCK_HELD", str(os.getpid()))
+    # No declaration needed: the holder is an ancestor.
+    other = hold(path, "drill scale-up", sys.executable, "-c", PROBE, str(path))
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "inherited\n"
+        assert read_holder(path).command == "drill scale-up"  # type: ignore[union-attr]
+    finally:
+        stop(other)
+
+
+def test_a_declared_holder_is_inherited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "lock"
+    other = hold(path, "drill scale-up")
+    try:
+        monkeypatch.setenv("LABCTL_LOCK_HELD", str(other.pid))
         with LabLock(path, "x", "node add") as inner:
             assert inner.inherited
-        assert read_holder(path).command == "drill scale-up"  # type: ignore[union-attr]
+        # Leaving an inherited lock leaves it to its holder.
+        assert read_holder(path).pid == other.pid  # type: ignore[union-attr]
+        monkeypatch.delenv("LABCTL_LOCK_HELD")
+        with pytest.raises(LabBusyError), LabLock(path, "x", "up"):
+            pass
+    finally:
+        stop(other)
 
 
 def test_inheritance_needs_the_holders_pid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "lock"
-    other = subprocess.Popen(["sleep", "30"])
+    other = hold(path, "up")
     try:
-        path.write_text(json.dumps({"pid": other.pid, "command": "up", "since": time.time()}))
         monkeypatch.setenv("LABCTL_LOCK_HELD", "1")
         with pytest.raises(LabBusyError), LabLock(path, "x", "node add"):
             pass
     finally:
-        other.kill()
-        other.wait()
+        stop(other)
+
+
+def test_a_labs_lock_outlives_its_directory(labctl_home: Path) -> None:
+    from labctl.lab import Lab
+
+    lab = Lab("lk")
+    lab.create()
+    with lab.lock("down"):
+        # `down` removes the lab directory while it holds the lock.
+        assert not lab.lock_path.is_relative_to(lab.dir)
+        import shutil
+
+        shutil.rmtree(lab.dir)
+    assert lab.lock_path.exists()

@@ -76,8 +76,9 @@ def test_failure_names_host_task_and_message(tmp_path: Path) -> None:
 
 def test_secrets_in_environment_never_reach_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "s3cr3t-value-that-must-not-leak"
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
-    monkeypatch.setenv("OS_PASSWORD", secret)
+    # Well-known cloud names and any other secret a user may have exported.
+    for name in ("AWS_SECRET_ACCESS_KEY", "OS_PASSWORD", "GITHUB_TOKEN", "VAULT_TOKEN", "SOME_APP_PASSWORD"):
+        monkeypatch.setenv(name, secret)
     result = run_playbook(str(write(tmp_path, OK_PLAYBOOK)), logs_dir=tmp_path / "logs", inventory="localhost,",
                           extravars={"out": str(tmp_path / "o.txt")})
     assert result.succeeded
@@ -85,4 +86,68 @@ def test_secrets_in_environment_never_reach_artifacts(tmp_path: Path, monkeypatc
     assert leaked == []
     import os
 
-    assert os.environ["AWS_SECRET_ACCESS_KEY"] == secret  # restored for the caller
+    assert os.environ["GITHUB_TOKEN"] == secret  # the caller's environment is untouched
+
+
+ENV_PLAYBOOK = """
+- name: Environment
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Hand back what the play sees
+      ansible.builtin.set_stats:
+        aggregate: false
+        data:
+          passed: "{{ lookup('env', 'LABCTL_PASSED') }}"
+          pointer: "{{ lookup('env', 'AWS_SHARED_CREDENTIALS_FILE') }}"
+          home: "{{ lookup('env', 'HOME') }}"
+          other: "{{ lookup('env', 'UNRELATED_SETTING') }}"
+"""
+
+
+def test_playbooks_see_an_allowlisted_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNRELATED_SETTING", "x")
+    result = run_playbook(str(write(tmp_path, ENV_PLAYBOOK)), logs_dir=tmp_path / "logs", inventory="localhost,",
+                          env={"LABCTL_PASSED": "yes", "AWS_SHARED_CREDENTIALS_FILE": "/proc/1/fd/3"})
+    assert result.succeeded, result.failures
+    assert result.stats["passed"] == "yes" and result.stats["pointer"] == "/proc/1/fd/3"
+    assert result.stats["home"] and result.stats["other"] == ""
+
+
+NESTED_PLAYBOOK = """
+- name: Outer
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Run labctl's runner from inside a playbook (as the scale-up drill runs `labctl node add`)
+      ansible.builtin.command:
+        argv: "{{ inner }}"
+      register: inner_run
+      changed_when: false
+    - name: Hand back what the inner run said
+      ansible.builtin.set_stats:
+        aggregate: false
+        data: {inner: "{{ inner_run.stdout }}"}
+"""
+
+INNER = (
+    "import sys; from pathlib import Path; from labctl.nodes import outer_runner_env_removed; from labctl.runner import run_playbook\n"
+    "with outer_runner_env_removed():\n"
+    "    r = run_playbook(sys.argv[1], logs_dir=Path(sys.argv[2]), inventory='localhost,', extravars={'out': sys.argv[3]})\n"
+    "print(r.status, r.stats.get('answer'))"
+)
+
+
+def test_a_run_inside_a_run_works(tmp_path: Path) -> None:
+    import sys
+
+    inner_play = tmp_path / "inner.yml"
+    inner_play.write_text(OK_PLAYBOOK)
+    outer_play = tmp_path / "outer.yml"
+    outer_play.write_text(NESTED_PLAYBOOK)
+    inner = [sys.executable, "-c", INNER, str(inner_play), str(tmp_path / "inner-logs"), str(tmp_path / "o.txt")]
+    result = run_playbook(str(outer_play), logs_dir=tmp_path / "logs", inventory="localhost,", extravars={"inner": inner})
+    assert result.succeeded, result.failures
+    assert result.stats["inner"] == "successful 42"
