@@ -64,13 +64,15 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert ec2.describe_key_pairs(KeyNames=[f"labctl-{lab}"])["KeyPairs"]
     assert files_containing(lab_dir / "logs", private_body) == []
 
-    # Network rules: SSH and API only from --allow-from, the NodePort only from the load balancer's subnet.
+    # Network rules: SSH, the API and the apps' NodePorts only from --allow-from; the guestbook NodePort
+    # also from the load balancer's subnet.
     group = ec2.describe_security_groups(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["SecurityGroups"][0]
     by_port = {(p.get("FromPort"), p.get("IpProtocol")): p for p in group["IpPermissions"]}
     assert [r["CidrIp"] for r in by_port[(22, "tcp")]["IpRanges"]] == [ALLOW_FROM]
     assert [r["CidrIp"] for r in by_port[(6443, "tcp")]["IpRanges"]] == [ALLOW_FROM]
     lb_subnet = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": [f"labctl-{lab}-lb"]}])["Subnets"][0]
-    assert [r["CidrIp"] for r in by_port[(31080, "tcp")]["IpRanges"]] == [lb_subnet["CidrBlock"]]
+    assert sorted(r["CidrIp"] for r in by_port[(31080, "tcp")]["IpRanges"]) == sorted([ALLOW_FROM, lb_subnet["CidrBlock"]])
+    assert [r["CidrIp"] for r in by_port[(31000, "tcp")]["IpRanges"]] == [ALLOW_FROM]
     assert by_port[(None, "-1")]["UserIdGroupPairs"][0]["GroupId"] == group["GroupId"]
     assert not any(r.get("CidrIp") == "0.0.0.0/0" for p in group["IpPermissions"] for r in p.get("IpRanges", []))
 
