@@ -239,7 +239,7 @@ def test_terraform_validates_and_plans_against_moto(tmp_path: Path, moto: Moto) 
     plan = _terraform(env, workdir, "plan", "-input=false", "-no-color")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     text = plan.stdout
-    assert "Plan: 21 to add, 0 to change, 0 to destroy." in text
+    assert "Plan: 23 to add, 0 to change, 0 to destroy." in text
     for address in ("aws_autoscaling_group.workers", "aws_lb.guestbook", "aws_launch_template.worker", "aws_instance.controller"):
         assert f"# {address} will be created" in text, address
     # The official Debian image, looked up in moto by its publisher's account.

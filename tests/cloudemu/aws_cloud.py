@@ -88,8 +88,7 @@ class AwsCloud:
                     seen.add(instance.id)
                     if instance.id not in self.booted and instance.id not in self.skipped:
                         self._boot(backend, instance)
-        for instance_id in [i for i in self.booted if i not in seen]:
-            self._remove(instance_id)
+        self._remove([i for i in self.booted if i not in seen])
         self._forward([(ec2_backends[ACCOUNT][r], elbv2_backends[ACCOUNT][r]) for r in list(elbv2_backends[ACCOUNT].keys())])
 
     def _boot(self, backend: Any, instance: Any) -> None:
@@ -122,12 +121,14 @@ class AwsCloud:
         self.booted[instance.id] = public
         log.info("instance %s: machine booted at %s (public %s)", instance.id, private, public or "none")
 
-    def _remove(self, instance_id: str) -> None:
-        public = self.booted.pop(instance_id)
-        if public:
-            self.fabric.unmap_public(public)
-        self.machines.remove(instance_id)
-        log.info("instance %s: machine removed", instance_id)
+    def _remove(self, instance_ids: list[str]) -> None:
+        for instance_id in instance_ids:
+            public = self.booted.pop(instance_id)
+            if public:
+                self.fabric.unmap_public(public)
+        self.machines.remove_many(instance_ids)
+        for instance_id in instance_ids:
+            log.info("instance %s: machine removed", instance_id)
 
     def _forward(self, backends: list[tuple[Any, Any]]) -> None:
         wanted: dict[tuple[str, int], tuple[str, Any, Any]] = {}
@@ -168,5 +169,4 @@ class AwsCloud:
                     wanted[(address, int(listener.port))] = (arn, ec2, elbv2)
 
     def teardown(self) -> None:
-        for instance_id in list(self.booted):
-            self._remove(instance_id)
+        self._remove(list(self.booted))

@@ -78,9 +78,10 @@ class OpenStackCloud:
                 port = next((p for p in ports if p.get("device_id") == server_id and p.get("fixed_ips")), None)
                 if port is not None:
                     self._boot(server, port, subnets, keypairs, images)
-        for server_id in [s for s in self.booted if s not in servers]:
-            self.booted.discard(server_id)
-            self.machines.remove(server_id)
+        gone = [s for s in self.booted if s not in servers]
+        self.booted.difference_update(gone)
+        self.machines.remove_many(gone)
+        for server_id in gone:
             log.info("server %s: machine removed", server_id)
         for address, fixed in floating.items():
             if fixed and self.mapped.get(address) != fixed:
@@ -116,8 +117,7 @@ class OpenStackCloud:
         log.info("server %s (%s): machine booted at %s", server["id"], server.get("name"), fixed["ip_address"])
 
     def teardown(self) -> None:
-        for server_id in list(self.booted):
-            self.machines.remove(server_id)
+        self.machines.remove_many(list(self.booted))
         self.booted.clear()
         for address in list(self.mapped):
             self.fabric.unmap_public(address)
