@@ -19,6 +19,7 @@ from labctl.lab import Lab
 from labctl.lifecycle import cluster_vars
 from labctl.lock import INHERIT_ENV
 from labctl.probe import AvailabilityProbe, app_targets
+from labctl.providers import lab_api_env
 from labctl.runner import run_playbook
 from labctl.ui import Ui
 
@@ -141,7 +142,7 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: b
         "labctl_command": [sys.executable, "-m", "labctl"],
     }
     try:
-        with ui.playbook(f"drill {drill.id} on {target}") as progress:
+        with ui.playbook(f"drill {drill.id} on {target}") as progress, lab_api_env(lab) as api_env:
             run = run_playbook(
                 "drill.yml",
                 logs_dir=lab.logs_dir,
@@ -149,8 +150,9 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: b
                 extravars=extravars,
                 sink=progress,
                 verbose=ui.verbose,
-                # `labctl node add` run by the scale-up drill works under this run's lock.
-                env={INHERIT_ENV: str(os.getpid())},
+                # `labctl node add` run by the scale-up drill works under this run's lock, and reaches
+                # the cloud with this run's credentials.
+                env={INHERIT_ENV: str(os.getpid()), **api_env},
             )
     finally:
         availability = probe.stop()

@@ -6,6 +6,7 @@ from labctl import journal
 from labctl.errors import InfraError
 from labctl.lab import Lab
 from labctl.lifecycle import cluster_vars
+from labctl.providers import lab_api_env
 from labctl.runner import run_playbook
 from labctl.ui import Ui
 
@@ -16,9 +17,9 @@ def recover(lab: Lab, ui: Ui) -> dict[str, Any]:
         if not pending:
             return {"lab": lab.name, "undone": [], "healthy": None, "message": "nothing to undo"}
         extravars = {**cluster_vars(lab, lab.load_config()), "recover_entries": pending}
-        with ui.playbook(f"recover {len(pending)} fault(s)") as progress:
+        with ui.playbook(f"recover {len(pending)} fault(s)") as progress, lab_api_env(lab) as api_env:
             run = run_playbook("recover.yml", logs_dir=lab.logs_dir, inventory=lab.inventory_path, extravars=extravars,
-                               sink=progress, verbose=ui.verbose)
+                               sink=progress, verbose=ui.verbose, env=api_env)
         if not run.succeeded:
             detail = run.failures[0].line() if run.failures else f"rc {run.rc}"
             raise InfraError(f"recover failed: {detail} — the journal is kept; fix and run `labctl recover` again")

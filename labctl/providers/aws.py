@@ -9,7 +9,9 @@ Secrets: keys reach Ansible only through a 0600 credentials file that exists
 for the length of one run; ansible-runner never sees them.
 """
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +143,11 @@ class AwsProvider:
         ctx.lab.update_state(nodes=[n.name for n in inventory.nodes])
         ctx.ui.info(f"[green]✓[/] new worker {', '.join(new)}")
         return inventory
+
+    @contextlib.contextmanager
+    def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
+        with self._session_of(ctx).ansible_env(ctx.lab.dir) as env:
+            yield env
 
     def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
         """Terminate worker NAME (through its Auto Scaling group, one less desired) and write the inventory without it."""

@@ -5,10 +5,12 @@ the offline bundle. Ansible then reaches the nodes over SSH exactly as it
 reaches cloud machines, so every role is shared with the cloud providers.
 """
 
+import contextlib
 import ipaddress
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -206,6 +208,10 @@ class LocalProvider:
         workers = len(current.by_role("worker"))
         extra = workers + 1 - ctx.config.topology.workers
         return self.provision(ctx, extra_workers=extra)
+
+    @contextlib.contextmanager
+    def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
+        yield {}
 
     def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
         """Power one worker off, delete its files, write the inventory without it (labctl.nodes drains it first)."""

@@ -7,9 +7,10 @@ operator's address) so bad input fails in one line; the playbooks
 exists to write the same inventory as every other provider.
 """
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from labctl.errors import InfraError, UsageError
@@ -120,6 +121,10 @@ class OpenstackProvider:
         extravars = {**self._common_vars(ctx, cloud), **self._node_vars(ctx, choices, [new])}
         self._run(ctx, cloud, "scale-openstack.yml", f"add {new.name} on cloud '{cloud.name}'", extravars)
         return self._write_inventory(ctx, cloud, choices, conn)
+
+    @contextlib.contextmanager
+    def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
+        yield self._cloud(ctx, for_up=False).ansible_env()
 
     def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
         """Delete worker NAME's server, its floating IP and its port; write the inventory without it."""
