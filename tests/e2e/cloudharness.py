@@ -1,14 +1,17 @@
 """The emulated cloud for end-to-end tests: tests/cloudemu/emulated_cloud.py as a child process."""
 
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from e2ehelpers import REPO
 
@@ -25,18 +28,29 @@ class EmulatedCloud:
 def emulated_cloud(cloud: str, startup_s: float = 900) -> Iterator[EmulatedCloud]:
     """Start the cloud (building its image on first use), yield its environment, stop it, check it cleaned up."""
     subprocess.run([sys.executable, str(HARNESS), "--cleanup", cloud], check=True, capture_output=True, timeout=300)
-    process = subprocess.Popen([sys.executable, str(HARNESS), cloud], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = Path(tempfile.mkdtemp(prefix="emulated-cloud-")) / "stderr.log"
+    with log.open("w") as err:
+        process = subprocess.Popen([sys.executable, str(HARNESS), cloud], stdout=subprocess.PIPE, stderr=err, text=True)
+    # A thread reads the lines: select() on a buffered pipe misses lines already read into the buffer.
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_lines() -> None:
+        for line in process.stdout or []:
+            lines.put(line)
+        lines.put("")  # the harness ended
+
+    threading.Thread(target=read_lines, daemon=True).start()
     env: dict[str, str] = {}
     operator = ""
     try:
         deadline = time.monotonic() + startup_s
-        assert process.stdout is not None
         while True:
-            ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            line = process.stdout.readline() if ready else ""
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
             if not line:
-                err = process.stderr.read() if process.poll() is not None and process.stderr else ""
-                raise RuntimeError(f"the emulated {cloud} did not start: {err[-2000:]}")
+                raise RuntimeError(f"the emulated {cloud} did not start: {log.read_text()[-2000:]}")
             if line.startswith("export "):
                 name, _, value = line.removeprefix("export ").strip().partition("=")
                 env[name] = value
