@@ -37,8 +37,9 @@ CATALOG: tuple[Drill, ...] = (
     Drill(
         "pki-check",
         ("004",),
-        "Check that every component certificate is signed by the cluster CA, with sane SANs and expiry, that "
-        "the admin certificate authenticates and anonymous access is refused.",
+        "Check that every Kubernetes certificate is signed by the cluster CA and etcd's by etcd's own CA, that "
+        "etcd refuses a kubelet's certificate, with sane SANs and expiry, that the admin certificate "
+        "authenticates and anonymous access is refused.",
     ),
     Drill(
         "pod-kill",

@@ -1,5 +1,6 @@
 """The HA topology on this host: three controllers, a three-member etcd cluster, the API load balancer,
-and the apiserver-ha drill (pass with its fault, fail without). Its own lab, removed at the module's end."""
+pki-check (each etcd member refuses a kubelet's certificate) and the apiserver-ha drill (pass with its
+fault, fail without). Its own lab, removed at the module's end."""
 
 import json
 from urllib.parse import urlparse
@@ -16,9 +17,11 @@ def test_three_controllers_three_etcd_members_one_load_balancer(ha_lab: E2ELab) 
     roles = sorted(n["role"] for n in status["nodes"])
     assert roles == ["controller"] * 3 + ["worker"] * 2, status["nodes"]
     assert all(n["ready"] for n in status["nodes"])
+    # etcdctl with its own client certificate, of etcd's CA (etcd trusts no other).
     members = ha_lab.run(
         "ssh", "controller-1", "--", "etcdctl", "--endpoints=https://127.0.0.1:2379", "--cacert=/etc/etcd/pki/ca.crt",
-        "--cert=/etc/etcd/pki/server.crt", "--key=/etc/etcd/pki/server.key", "member", "list", "-w", "json", check=True,
+        "--cert=/etc/etcd/pki/etcdctl-client.crt", "--key=/etc/etcd/pki/etcdctl-client.key", "member", "list", "-w", "json",
+        check=True,
     ).stdout
     assert len(json.loads(members)["members"]) == 3
     # Users and kubelets reach the API through the load balancer, not through one controller.
@@ -29,6 +32,14 @@ def test_three_controllers_three_etcd_members_one_load_balancer(ha_lab: E2ELab) 
     controller_ips = {n["ip"] for n in status["nodes"] if n["role"] == "controller"}
     assert lb_host not in controller_ips and lb_host in inventory
     assert "api-lb" in inventory
+
+
+def test_pki_check_passes_every_etcd_member_refusing_a_kubelet(ha_lab: E2ELab) -> None:
+    result = ha_lab.drill("pki-check")
+    unmet = [(e["description"], e["observed"]) for e in result["expectations"] if not e["met"]]
+    assert result["verdict"] == "pass", f"error={result.get('error')} unmet={unmet}"
+    refused = next(e for e in result["expectations"] if "refused by etcd" in e["description"])
+    assert refused["observed"].count("refused at the TLS handshake") == 3, refused
 
 
 def test_apiserver_ha_passes(ha_lab: E2ELab) -> None:
