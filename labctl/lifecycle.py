@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from labctl.bundle import bundle_dir
-from labctl.bundle.versions import IMAGES
+from labctl.bundle.versions import IMAGES, KUBERNETES_VERSION
 from labctl.config import LabConfig, apply_overrides, load_config
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, load_inventory
@@ -106,6 +106,12 @@ def cluster_is_healthy(lab: Lab, expected_nodes: int) -> bool:
 
 def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[str, Any]:
     provider = get_provider(config.provider)
+    if config.kubernetes_version != KUBERNETES_VERSION:
+        # Refused before any machine exists: on a cloud a lab that cannot install still bills.
+        raise UsageError(
+            f"Kubernetes {config.kubernetes_version} is not a version labctl installs (its roles and bundle are pinned to "
+            f"{KUBERNETES_VERSION}): set kubernetes_version to {KUBERNETES_VERSION}"
+        )
     if options.offline and not provider.supports_offline:
         raise UsageError(f"--offline is for cloud providers: the {provider.name} provider always runs from the bundle, drop --offline")
     started = time.monotonic()
