@@ -181,19 +181,35 @@ def up(
 
 
 @app.command()
-def down(lab: LabOpt = "default", yes: YesOpt = False, output: OutputOpt = "text", verbose: VerboseOpt = False) -> None:
+def down(
+    provider: Annotated[
+        str | None, typer.Argument(help="With no local state left: aws or openstack, to find the lab by its tags.", show_default=False)
+    ] = None,
+    lab: LabOpt = "default",
+    region: Annotated[str | None, typer.Option(help="AWS region to search (with PROVIDER aws).")] = None,
+    cloud: Annotated[str | None, typer.Option(help="OpenStack cloud to search (with PROVIDER openstack).")] = None,
+    yes: YesOpt = False,
+    output: OutputOpt = "text",
+    verbose: VerboseOpt = False,
+) -> None:
     """Remove the lab: machines, networks, processes, state (results are kept)."""
     from labctl import lifecycle
     from labctl.providers import ProviderOptions
 
     try:
         ui = make_ui(output, verbose, yes)
-        summary = lifecycle.down(open_lab(lab), ui, ProviderOptions(yes=yes))
+        the_lab = open_lab(lab)
+        if provider and not the_lab.exists():
+            summary = lifecycle.sweep(the_lab, provider, ui, {"aws.region": region, "openstack.cloud": cloud})
+            emit(ui, summary, f"lab [bold]{lab}[/]: {summary['found'] or 'nothing'} found on {provider}, removed")
+            return
+        summary = lifecycle.down(the_lab, ui, ProviderOptions(yes=yes))
     except LabctlError as error:
         fail(error, output)
         return
     removed = f"lab [bold]{lab}[/] removed in {summary['seconds']:.0f}s"
-    emit(ui, summary, removed if summary["removed"] else f"no lab named {lab}: nothing to remove")
+    hint = " (a cloud lab whose local state is gone: `labctl down aws|openstack --lab NAME` finds it by its tags)"
+    emit(ui, summary, removed if summary["removed"] else f"no lab named {lab}: nothing to remove{hint}")
 
 
 @app.command()

@@ -187,6 +187,26 @@ def down(lab: Lab, ui: Ui, options: ProviderOptions) -> dict[str, Any]:
     return {"lab": lab.name, "removed": True, "seconds": round(time.monotonic() - started, 1)}
 
 
+def sweep(lab: Lab, provider_name: str, ui: Ui, overrides: dict[str, Any]) -> dict[str, Any]:
+    """`down PROVIDER` of a lab with no local state: find what the provider holds of it by its tags and remove it."""
+    provider = get_provider(provider_name)
+    config = apply_overrides(LabConfig(), {**overrides, "provider": provider_name})
+    started = time.monotonic()
+    with lab.lock("down"):
+        lab.create()
+        try:
+            lab.save_config(config)
+            ctx = ProviderContext(lab=lab, config=config, ui=ui, verbose=ui.verbose)
+            lab.update_state(provider=provider_name, **provider.sweep_state(ctx))
+            found = provider.describe_leftovers(ctx)
+            if found:
+                ui.info(f"lab {lab.name} has no local state; found on {provider_name} by its tags: {found}")
+                provider.destroy(ctx)
+        finally:
+            lab.discard()
+    return {"lab": lab.name, "removed": bool(found), "found": found, "seconds": round(time.monotonic() - started, 1)}
+
+
 def current_inventory(lab: Lab) -> Inventory | None:
     try:
         return load_inventory(lab.inventory_path)

@@ -61,6 +61,14 @@ class Provider(Protocol):
         """Remove worker NAME's machine (drained and deleted from the cluster by the caller); returns the new inventory."""
         ...
 
+    def sweep_state(self, ctx: ProviderContext) -> dict[str, Any]:
+        """The lab state destroy() needs to find a lab by its tags alone (after the local state was lost)."""
+        ...
+
+    def describe_leftovers(self, ctx: ProviderContext) -> str:
+        """What the provider holds of the lab, found by its tags and names, in a few words ("" when nothing)."""
+        ...
+
     def api_env(self, ctx: ProviderContext) -> AbstractContextManager[dict[str, str]]:
         """The environment a playbook needs to reach the provider's API (credentials only as files that die
         with labctl), for drills that change the machines (scale-up) and their recovery; empty for local."""

@@ -144,6 +144,15 @@ class AwsProvider:
         ctx.ui.info(f"[green]✓[/] new worker {', '.join(new)}")
         return inventory
 
+    def sweep_state(self, ctx: ProviderContext) -> dict[str, Any]:
+        return {"aws_region": open_session(ctx.config.aws.region).region}
+
+    def describe_leftovers(self, ctx: ProviderContext) -> str:
+        aws = self._session_of(ctx)
+        aws.check_credentials()
+        names = leftovers(discover(aws, ctx.lab.name))
+        return f"{len(names)} resource(s) in {aws.region}: {', '.join(names[:6])}{' …' if len(names) > 6 else ''}" if names else ""
+
     @contextlib.contextmanager
     def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
         with self._session_of(ctx).ansible_env(ctx.lab.dir) as env:

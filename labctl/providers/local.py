@@ -209,6 +209,13 @@ class LocalProvider:
         extra = workers + 1 - ctx.config.topology.workers
         return self.provision(ctx, extra_workers=extra)
 
+    def sweep_state(self, ctx: ProviderContext) -> dict[str, Any]:
+        return {}
+
+    def describe_leftovers(self, ctx: ProviderContext) -> str:
+        bridge = hostnet.bridge_name(ctx.lab.name, ctx.config.local.bridge)
+        return f"bridge {bridge}" if hostnet.bridge_exists(bridge) else ""
+
     @contextlib.contextmanager
     def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
         yield {}

@@ -122,6 +122,15 @@ class OpenstackProvider:
         self._run(ctx, cloud, "scale-openstack.yml", f"add {new.name} on cloud '{cloud.name}'", extravars)
         return self._write_inventory(ctx, cloud, choices, conn)
 
+    def sweep_state(self, ctx: ProviderContext) -> dict[str, Any]:
+        cloud = choose_cloud(ctx.config.openstack.cloud)
+        return {"openstack": {"cloud": cloud.name, "config_file": cloud.config_file, "touched": True}}
+
+    def describe_leftovers(self, ctx: ProviderContext) -> str:
+        cloud = self._cloud(ctx, for_up=False)
+        with api_errors(cloud, "looking for the lab's resources"):
+            return describe(lab_resources(connect(cloud), ctx.lab.name))
+
     @contextlib.contextmanager
     def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
         yield self._cloud(ctx, for_up=False).ansible_env()
