@@ -70,6 +70,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         "api_endpoint_host": "127.0.0.1",
         "api_port": 6443,
         "api_endpoint": "https://127.0.0.1:6443",
+        "api_client_endpoint": "https://127.0.0.1:6443",
         "cluster_domain": "cluster.local",
     }
     runs = []
