@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from e2ehelpers import REPO
+import pytest
+from e2ehelpers import REPO, lab_unavailable
 
 HARNESS = REPO / "tests" / "cloudemu" / "emulated_cloud.py"
 
@@ -77,3 +78,27 @@ def cloud_env(cloud: EmulatedCloud, home: str) -> dict[str, str]:
     env.update({"LABCTL_HOME": home, "COLUMNS": "200", "AWS_CONFIG_FILE": f"{home}/no-aws-config",
                 "AWS_SHARED_CREDENTIALS_FILE": f"{home}/no-aws-credentials"})
     return env
+
+
+@dataclass
+class CloudLab:
+    """A lab on an emulated cloud, driven by the real labctl command as a user would."""
+
+    cloud: EmulatedCloud
+    home: Path
+    name: str
+
+    def run(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+        argv = [args[0], "--lab", self.name, *args[1:]]
+        return subprocess.run([sys.executable, "-m", "labctl", *argv], env=cloud_env(self.cloud, str(self.home)),
+                              capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
+
+
+@contextmanager
+def cloud_lab(cloud: str, name: str, home: Path) -> Iterator[CloudLab]:
+    """The emulated CLOUD for a lab NAME (skipped where no local node can boot); the lab is the tests' to make."""
+    reason = lab_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with emulated_cloud(cloud) as emulated:
+        yield CloudLab(emulated, home, name)

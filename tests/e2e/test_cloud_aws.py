@@ -11,12 +11,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cloudharness import EmulatedCloud, cloud_env, emulated_cloud
-from e2ehelpers import REPO, lab_unavailable
+from cloudharness import CloudLab, EmulatedCloud, cloud_env, cloud_lab
+from e2ehelpers import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -24,23 +23,9 @@ LAB = "e2eaws"
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[EmulatedCloud]:
-    reason = lab_unavailable()
-    if reason:
-        pytest.skip(reason)
-    with emulated_cloud("aws") as cloud:
-        yield cloud
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("labctl-home-aws")
-
-
-def labctl(cloud: EmulatedCloud, home: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    argv = [args[0], "--lab", LAB, *args[1:]]
-    return subprocess.run([sys.executable, "-m", "labctl", *argv], env=cloud_env(cloud, str(home)), capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudLab]:
+    with cloud_lab("aws", LAB, tmp_path_factory.mktemp("labctl-home-aws")) as the_lab:
+        yield the_lab
 
 
 def lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
@@ -53,82 +38,83 @@ def lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
                      region=cloud.env["AWS_REGION"])
 
 
-def test_up_installs_a_cluster_on_cloud_machines(aws: EmulatedCloud, home: Path) -> None:
-    done = labctl(aws, home, "up", "aws", "--offline", "--yes", "--allow-from", aws.operator_cidr, "--fast-failover",
+def test_up_installs_a_cluster_on_cloud_machines(lab: CloudLab) -> None:
+    done = lab.run("up", "aws", "--offline", "--yes", "--allow-from", lab.cloud.operator_cidr, "--fast-failover",
                   "--output", "json")
     if done.returncode != 0:
-        labctl(aws, home, "down", timeout=600)
+        lab.run("down", timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     summary: dict[str, Any] = json.loads(done.stdout)
     assert summary["phase"] == "ready" and summary["provider"] == "aws"
     assert set(summary["checks"]) == {"apps_available", "nginx_nodeport", "guestbook_roundtrip", "cluster_dns"}
     # The guestbook answered through the cloud's load balancer, at its "public" address.
     assert "redis-master.default.svc.cluster.local -> 10.96." in summary["checks"]["cluster_dns"]
-    status = json.loads(labctl(aws, home, "status", "--output", "json").stdout)
+    status = json.loads(lab.run("status", "--output", "json").stdout)
     nodes = status["nodes"]
     assert len(nodes) == 3 and all(n["ready"] for n in nodes), nodes
 
 
-def test_worker_failure_passes(aws: EmulatedCloud, home: Path) -> None:
-    done = labctl(aws, home, "drill", "worker-failure", "--output", "json")
+def test_worker_failure_passes(lab: CloudLab) -> None:
+    done = lab.run("drill", "worker-failure", "--output", "json")
     result = json.loads(done.stdout)
     assert result["verdict"] == "pass", [e for e in result.get("expectations", []) if not e.get("met")]
 
 
 @pytest.mark.full
-def test_second_up_changes_nothing(aws: EmulatedCloud, home: Path) -> None:
-    done = labctl(aws, home, "up", "aws", "--offline", "--yes", "--allow-from", aws.operator_cidr, "--fast-failover",
+def test_second_up_changes_nothing(lab: CloudLab) -> None:
+    done = lab.run("up", "aws", "--offline", "--yes", "--allow-from", lab.cloud.operator_cidr, "--fast-failover",
                   "--output", "json")
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["changed"] == {"cluster": 0, "apps": 0}
 
 
 @pytest.mark.full
-def test_kubectl_ssh_and_env_reach_the_cloud_lab(aws: EmulatedCloud, home: Path) -> None:
-    nodes = labctl(aws, home, "kubectl", "--", "get", "nodes", "-o", "name")
+def test_kubectl_ssh_and_env_reach_the_cloud_lab(lab: CloudLab) -> None:
+    nodes = lab.run("kubectl", "--", "get", "nodes", "-o", "name")
     assert nodes.returncode == 0 and len(nodes.stdout.split()) == 3, nodes.stderr
-    ssh = labctl(aws, home, "ssh", "worker-1", "--", "cat", "/etc/labctl/node.env")
+    ssh = lab.run("ssh", "worker-1", "--", "cat", "/etc/labctl/node.env")
     assert ssh.returncode == 0 and f"LABCTL_LAB={LAB}" in ssh.stdout, ssh.stderr
-    env = labctl(aws, home, "env")
+    env = lab.run("env")
     assert env.returncode == 0 and "KUBECONFIG=" in env.stdout
 
 
 @pytest.mark.full
 @pytest.mark.parametrize("drill_id", ["node-partition", "etcd-backup-restore", "scale-up"])
-def test_drill_passes_on_the_cloud(aws: EmulatedCloud, home: Path, drill_id: str) -> None:
-    result = json.loads(labctl(aws, home, "drill", drill_id, "--output", "json").stdout)
+def test_drill_passes_on_the_cloud(lab: CloudLab, drill_id: str) -> None:
+    result = json.loads(lab.run("drill", drill_id, "--output", "json").stdout)
     assert result["verdict"] == "pass", [e for e in result.get("expectations", []) if not e.get("met")]
     if drill_id == "scale-up":
         # The added worker went through the cloud and its restore gave it back.
-        assert len(json.loads(labctl(aws, home, "status", "--output", "json").stdout)["nodes"]) == 3
-        assert sum(r.startswith("instance ") for r in lab_resources(aws, LAB)) == 3
+        assert len(json.loads(lab.run("status", "--output", "json").stdout)["nodes"]) == 3
+        assert sum(r.startswith("instance ") for r in lab_resources(lab.cloud, LAB)) == 3
 
 
 @pytest.mark.full
-def test_recover_after_labctl_is_killed_mid_drill(aws: EmulatedCloud, home: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "labctl", "drill", "worker-failure", "--lab", LAB], env=cloud_env(aws, str(home)),
+def test_recover_after_labctl_is_killed_mid_drill(lab: CloudLab) -> None:
+    command = [sys.executable, "-m", "labctl", "drill", "worker-failure", "--lab", LAB]
+    proc = subprocess.Popen(command, env=cloud_env(lab.cloud, str(lab.home)),
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    journal = home / "labs" / LAB / "undo-journal.json"
+    journal = lab.home / "labs" / LAB / "undo-journal.json"
     try:
         deadline = time.monotonic() + 300
         while True:
             assert time.monotonic() < deadline, "the fault never appeared"
             if journal.exists() and json.loads(journal.read_text())["entries"]:
                 target = json.loads(journal.read_text())["entries"][0]["target"]
-                state = labctl(aws, home, "ssh", target, "--", "systemctl", "is-active", "kubelet", timeout=60).stdout.strip()
+                state = lab.run("ssh", target, "--", "systemctl", "is-active", "kubelet", timeout=60).stdout.strip()
                 if state in ("inactive", "failed"):
                     break
             time.sleep(1)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    summary = json.loads(labctl(aws, home, "recover", "--output", "json", timeout=900).stdout)
+    summary = json.loads(lab.run("recover", "--output", "json", timeout=900).stdout)
     assert summary["healthy"] is True, summary
-    assert labctl(aws, home, "ssh", target, "--", "systemctl", "is-active", "kubelet").stdout.strip() == "active"
+    assert lab.run("ssh", target, "--", "systemctl", "is-active", "kubelet").stdout.strip() == "active"
 
 
-def test_down_leaves_nothing(aws: EmulatedCloud, home: Path) -> None:
-    done = labctl(aws, home, "down", timeout=900)
+def test_down_leaves_nothing(lab: CloudLab) -> None:
+    done = lab.run("down", timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert lab_resources(aws, LAB) == []
-    assert not (home / "labs" / LAB).exists()
+    assert lab_resources(lab.cloud, LAB) == []
+    assert not (lab.home / "labs" / LAB).exists()
