@@ -38,13 +38,13 @@ def data_home_check() -> dict[str, Any]:
 
 
 def bundle_check() -> dict[str, Any]:
-    from labctl.bundle import status
+    from labctl.bundle import missing_for_a_lab, status
     from labctl.config import DEFAULT_KUBERNETES_VERSION
 
     report = status(DEFAULT_KUBERNETES_VERSION)
-    # The skew kubelet serves one drill only; a lab comes up without it (as the local provider checks).
-    missing = [c["name"] for c in report["components"] if not c["present"] and not c["name"].startswith("skew/")]
-    if len(missing) == len([c for c in report["components"] if not c["name"].startswith("skew/")]):
+    missing = missing_for_a_lab(report)
+    needed = missing_for_a_lab({"components": [{**c, "present": False} for c in report["components"]]})
+    if len(missing) == len(needed):
         detail = f"missing: nothing built at {report['path']}"
     elif missing:
         detail = f"incomplete at {report['path']} (missing: {', '.join(missing[:6])}{'…' if len(missing) > 6 else ''})"

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from labctl.errors import InfraError, NotAvailableError, UsageError
+from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, load_inventory
 from labctl.lab import Lab, write_atomic
 from labctl.lifecycle import cluster_vars, run_step
@@ -118,8 +118,6 @@ def remove_worker(lab: Lab, name: str, ui: Ui, drain_timeout_s: int = 120) -> di
     """
     lab.require()
     provider, ctx = _context(lab, ui)
-    if not hasattr(provider, "remove_worker"):
-        raise NotAvailableError(f"removing workers on {ctx.config.provider}")
     started = time.monotonic()
     with lab.lock("node remove"):
         inventory = load_inventory(lab.inventory_path)

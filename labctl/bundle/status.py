@@ -58,3 +58,8 @@ def verify(kube_version: str) -> list[str]:
             bad.append(spec.name)
     cache.save()
     return bad
+
+
+def missing_for_a_lab(report: dict[str, Any]) -> list[str]:
+    """Components of a status REPORT a lab cannot come up without (the skew kubelet serves one drill only)."""
+    return [c["name"] for c in report["components"] if not c["present"] and not c["name"].startswith("skew/")]

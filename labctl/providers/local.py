@@ -39,11 +39,9 @@ def ensure_ssh_key(lab: Lab) -> str:
 
 
 def bundle_root(kube_version: str) -> Path:
-    from labctl.bundle import bundle_dir, status
+    from labctl.bundle import bundle_dir, missing_for_a_lab, status
 
-    report = status(kube_version)
-    # The skew kubelet serves one drill only; a lab comes up without it.
-    missing = [c["name"] for c in report["components"] if not c["present"] and not c["name"].startswith("skew/")]
+    missing = missing_for_a_lab(status(kube_version))
     if missing:
         raise InfraError(
             f"the offline bundle for {kube_version} is incomplete (missing: {', '.join(missing[:6])}): run `labctl bundle build`"
