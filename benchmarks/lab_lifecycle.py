@@ -1,7 +1,8 @@
 """Time `labctl up` (cold, bundle built), a second `up`, `down`, and the running lab's memory.
 
-Usage (as root): .venv/bin/python benchmarks/lab_lifecycle.py [--runs 3] [--lab bench] [--subnet 10.213.77.0/24]
+Usage (as root): .venv/bin/python benchmarks/lab_lifecycle.py [--runs 3] [--lab bench] [--subnet 10.213.77.0/24] [--timings]
 Prints each run and the medians. Memory is the summed PSS of every process inside the lab's nodes.
+--timings adds each run's profile of the first `up` (`labctl up --timings`) and each phase's median.
 """
 
 import argparse
@@ -12,16 +13,32 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 
 def labctl(*args: str) -> float:
+    return labctl_output(*args)[0]
+
+
+def labctl_output(*args: str) -> tuple[float, str]:
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "labctl", *args], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"labctl {' '.join(args)} failed: {done.stderr[-1500:]}")
-    return time.monotonic() - started
+    return time.monotonic() - started, done.stdout
+
+
+def phase_medians(profiles: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Each phase's median wall, waiting and Ansible seconds over the runs (0 in a run that lacked it)."""
+    names = list(dict.fromkeys(p["phase"] for profile in profiles for p in profile["phases"]))
+    medians: dict[str, dict[str, float]] = {}
+    for name in names:
+        rows = [next((p for p in profile["phases"] if p["phase"] == name), None) for profile in profiles]
+        keys = ("seconds", "waiting_s", "ansible_s", "labctl_s")
+        medians[name] = {key: round(statistics.median(r[key] if r else 0.0 for r in rows), 1) for key in keys}
+    return medians
 
 
 def lab_memory_bytes(lab: str) -> int:
@@ -48,12 +65,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--lab", default="bench")
     parser.add_argument("--subnet", default="10.213.77.0/24")
+    parser.add_argument("--timings", action="store_true", help="Profile each first up and print each phase's median.")
     args = parser.parse_args()
     config = Path(tempfile.mkdtemp()) / "labctl.yaml"
     config.write_text(f"local:\n  subnet: {args.subnet}\n")
     rows = []
+    profiles: list[dict[str, Any]] = []
     for run in range(1, args.runs + 1):
-        up = labctl("up", "--lab", args.lab, "--config", str(config))
+        if args.timings:
+            up, out = labctl_output("up", "--lab", args.lab, "--config", str(config), "--timings", "--output", "json")
+            profiles.append(json.loads(out)["profile"])
+            print("profile " + json.dumps(profiles[-1]), flush=True)
+        else:
+            up = labctl("up", "--lab", args.lab, "--config", str(config))
         time.sleep(5)
         memory = lab_memory_bytes(args.lab)
         again = labctl("up", "--lab", args.lab)
@@ -64,6 +88,9 @@ def main() -> None:
         print(json.dumps(rows[-1]), flush=True)
     medians = {k: statistics.median(r[k] for r in rows) for k in ("up_s", "re_up_s", "down_s", "memory_gib")}
     print("median " + json.dumps(medians))
+    if profiles:
+        for name, median in phase_medians(profiles).items():
+            print(f"median phase {name}: " + json.dumps(median))
     print("targets: up <= 180 s, re-up <= 30 s, down <= 30 s, memory <= 3 GiB")
 
 

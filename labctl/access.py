@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from labctl import known_hosts
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import load_inventory
 from labctl.lab import Lab
@@ -45,8 +46,7 @@ def ssh_command(lab: Lab, node_name: str, args: list[str]) -> list[str]:
     command = [
         "ssh",
         "-i", str(lab.ssh_key_path),
-        "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null",
+        *known_hosts.client_options(lab.known_hosts_path),
         "-o", "LogLevel=ERROR",
         f"{node.ansible_user}@{node.ansible_host}",
     ]

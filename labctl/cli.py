@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+# Typer 0.29 (pinned in pyproject) carries its own Click; its usage error has no public name.
+from typer._click.exceptions import UsageError as ClickUsageError
+
 from labctl import __version__, completion
 from labctl.errors import EXIT_DRILL_FAILED, EXIT_INFRA, EXIT_USAGE, LabctlError, NotAvailableError, UsageError, one_line
 
@@ -84,12 +87,16 @@ def err_console() -> Any:
     return Console(stderr=True, highlight=False)
 
 
-def fail(error: LabctlError, output: str = "text") -> None:
-    """The one error path: a line on stderr and, for --output json, the same as JSON on stdout."""
+def print_error(message: str) -> None:
     from rich.markup import escape
 
-    message = one_line(str(error))
     err_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def fail(error: LabctlError, output: str = "text") -> None:
+    """The one error path: a line on stderr and, for --output json, the same as JSON on stdout."""
+    message = one_line(str(error))
+    print_error(message)
     if output == "json":
         sys.stdout.write(json.dumps({"error": message, "exit_code": error.exit_code}) + "\n")
     raise typer.Exit(error.exit_code)
@@ -131,6 +138,10 @@ def up(
     external_network: Annotated[str | None, typer.Option("--external-network", help="OpenStack: external network.")] = None,
     offline: Annotated[bool, typer.Option(help="Cloud: push the offline bundle instead of downloading releases.")] = False,
     reconcile: Annotated[bool, typer.Option(help="Run the whole install even when nothing changed since the last up.")] = False,
+    timings: Annotated[
+        bool,
+        typer.Option(help="Show where the time went: each phase, split into waiting on Kubernetes, Ansible and labctl."),
+    ] = False,
     yes: YesOpt = False,
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
@@ -171,13 +182,19 @@ def up(
     except LabctlError as error:
         fail(error, output)
         return
+    profile = summary.pop("profile")
     if ui.json:
-        ui.emit_json(summary)
-    else:
-        changed = sum(summary.get("changed", {}).values())
-        ui.out.print(f"lab [bold]{lab}[/] is {summary['phase']} on {summary['provider']} in {summary['seconds']:.0f}s ({changed} changed)")
-        for name, check in (summary.get("checks") or {}).items():
-            ui.out.print(f"  [green]✓[/] {name}: {check}")
+        ui.emit_json({**summary, "profile": profile} if timings else summary)
+        return
+    changed = sum(summary.get("changed", {}).values())
+    ui.out.print(f"lab [bold]{lab}[/] is {summary['phase']} on {summary['provider']} in {summary['seconds']:.0f}s ({changed} changed)")
+    for name, check in (summary.get("checks") or {}).items():
+        ui.out.print(f"  [green]✓[/] {name}: {check}")
+    if timings:
+        from labctl.profile import render
+
+        for table in render(profile):
+            ui.out.print(table)
 
 
 @app.command()
@@ -254,12 +271,26 @@ def status(lab: LabOpt = "default", output: OutputOpt = "text") -> None:
         ok = item["available"] >= item["desired"] > 0
         apps.add_row(item["name"], str(item["desired"]), f"[{'green' if ok else 'red'}]{item['available']}[/]")
     ui.out.print(apps)
+    if "api_lb" in data:
+        _print_api_lb(ui, data["api_lb"])
     machines = [m for m in data.get("machines", []) if "state" in m]
     if machines and data["provider"] != "local":
         table = new_table("machine", "role", "ip", "state")
         for m in machines:
             table.add_row(m["name"], m.get("role", ""), m.get("ip", ""), m["state"])
         ui.out.print(table)
+
+
+def _print_api_lb(ui: "Ui", api_lb: dict[str, Any]) -> None:
+    if "error" in api_lb:
+        ui.out.print(f"API load balancer: [red]{api_lb['error']}[/] ({api_lb['stats']})")
+        return
+    table = new_table("API backend", "address", "state", "last check")
+    for backend in api_lb["backends"]:
+        colour = "green" if backend["state"] == "UP" else "red" if backend["state"].startswith("DOWN") else "yellow"
+        table.add_row(backend["name"], backend.get("address", ""), f"[{colour}]{backend['state']}[/]", backend["check"])
+    ui.out.print(table)
+    ui.out.print(f"load balancer stats: {api_lb['stats']}")
 
 
 # --- drills -----------------------------------------------------------------
@@ -275,6 +306,18 @@ def drill(
     no_inject: Annotated[
         bool, typer.Option("--no-inject", hidden=True, help="Run every phase but the fault (proves checks can fail).")
     ] = False,
+    probe_interval: Annotated[
+        str | None,
+        typer.Option(
+            "--probe-interval",
+            metavar="SECONDS",
+            help="Seconds between availability samples, 0.2 to 10 (default: the lab's drills.probe_interval_s, 1).",
+            show_default=False,
+        ),
+    ] = None,
+    watch_: Annotated[
+        bool, typer.Option("--watch", "-w", help="A live view of nodes, pods, the probe and the drill (plain lines without a terminal).")
+    ] = False,
     output: OutputOpt = "text",
     verbose: VerboseOpt = False,
 ) -> None:
@@ -283,6 +326,12 @@ def drill(
 
     try:
         ui = make_ui(output, verbose)
+        # Parsed here, not by Click: a bad value is one line naming the range, like every other bad input.
+        interval_s = None
+        if probe_interval is not None:
+            from labctl.probe import parse_interval
+
+            interval_s = parse_interval(probe_interval)
         if list_:
             catalog = [{"id": d.id, "seeds": list(d.seeds), "description": d.description} for d in drills.CATALOG]
             if ui.json:
@@ -299,7 +348,16 @@ def drill(
             from labctl import drill_runner
         except ModuleNotFoundError:
             raise NotAvailableError("running drills") from None
-        outcomes = drill_runner.run_drills(the_lab, [d.id for d in selected], ui, skip_inject=no_inject)
+        ids = [d.id for d in selected]
+        if watch_:
+            from labctl.cluster_watch import ClusterWatch
+            from labctl.watch import LiveWatch
+
+            ui.live_progress = False
+            with LiveWatch(ui.err, f"lab {lab}", ClusterWatch(the_lab.kubeconfig_path)) as live:
+                outcomes = drill_runner.run_drills(the_lab, ids, ui, skip_inject=no_inject, probe_interval_s=interval_s, watch=live)
+        else:
+            outcomes = drill_runner.run_drills(the_lab, ids, ui, skip_inject=no_inject, probe_interval_s=interval_s)
     except LabctlError as error:
         fail(error, output)
         return
@@ -311,6 +369,26 @@ def drill(
         render_results(ui.out, outcomes)
     if any(o["verdict"] != "pass" for o in outcomes):
         raise typer.Exit(EXIT_DRILL_FAILED if all(o["verdict"] in ("pass", "fail") for o in outcomes) else EXIT_INFRA)
+
+
+@app.command()
+def watch(
+    lab: LabOpt = "default",
+    seconds: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).", min=0)] = None,
+) -> None:
+    """A live view of a lab: nodes, app pods per node, the apps' availability over the last minute."""
+    try:
+        the_lab = open_lab(lab).require()
+        from rich.console import Console
+
+        from labctl.watch import watch_lab
+
+        # The view is this command's output: on stdout, so `labctl watch > file` keeps the plain lines.
+        watch_lab(the_lab, Console(highlight=False), seconds)
+    except LabctlError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        return
 
 
 @app.command()
@@ -355,13 +433,18 @@ def results(
     except LabctlError as error:
         fail(error, output)
         return
+    from labctl import score
+
     if ui.json:
-        ui.emit_json([{k: r.get(k) for k in ("id", "drill", "verdict", "started", "duration_s")} for r in found])
+        ui.emit_json(
+            [{**{k: r.get(k) for k in ("id", "drill", "verdict", "started", "duration_s")}, "score": score.of(r)["value"]} for r in found]
+        )
         return
-    table = new_table("id", "drill", "verdict", "started", "seconds")
+    table = new_table("id", "drill", "verdict", "started", "seconds", "score")
     for r in found:
         colour = {"pass": "green", "fail": "red"}.get(r.get("verdict", ""), "yellow")
-        table.add_row(r["id"], r["drill"], f"[{colour}]{r['verdict']}[/]", r["started"], f"{r.get('duration_s', 0):.0f}")
+        seconds, value = f"{r.get('duration_s', 0):.0f}", f"{score.of(r)['value']:.1f}"
+        table.add_row(r["id"], r["drill"], f"[{colour}]{r['verdict']}[/]", r["started"], seconds, value)
     ui.out.print(table if found else f"no results for lab {lab} yet: run `labctl drill NAME`")
 
 
@@ -394,7 +477,12 @@ def report(
     except LabctlError as error:
         fail(error, output)
         return
-    emit(ui, {k: str(v) for k, v in paths.items()}, "\n".join(f"{k}: {v}" for k, v in paths.items()))
+    from labctl import score
+
+    suite = score.suite(found)
+    drills_n = f"{suite['drills']} drill{'s' if suite['drills'] != 1 else ''}"
+    shown = f"suite score: {suite['value']:.1f}/100 over {drills_n} ({suite['results']} results, {suite['formula']})"
+    emit(ui, {**{k: str(v) for k, v in paths.items()}, "score": suite}, "\n".join([*(f"{k}: {v}" for k, v in paths.items()), shown]))
 
 
 node_app = typer.Typer(help="Grow or shrink a running lab.", epilog=EPILOG, invoke_without_command=True, callback=bare_help, **PLAIN)
@@ -652,7 +740,16 @@ def main() -> None:
     # Click reports usage errors with exit 2 already; anything uncaught is an infrastructure error.
     try:
         # Named, not sys.argv[0]: `python -m labctl` must complete and print usage as `labctl`.
-        app(prog_name="labctl")
+        # Not standalone: Click's own usage report is three lines; labctl's errors are one.
+        code = app(prog_name="labctl", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except ClickUsageError as error:
+        where = error.ctx.command_path if error.ctx is not None else "labctl"
+        print_error(f"{one_line(error.format_message())} — see `{where} -h`")
+        sys.exit(EXIT_USAGE)
+    except typer.Abort:
+        err_console().print("aborted")
+        sys.exit(1)
     except LabctlError as error:  # pragma: no cover - commands catch their own
         err_console().print(f"error: {one_line(str(error))}")
         sys.exit(error.exit_code)

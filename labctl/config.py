@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from labctl.errors import UsageError
+from labctl.probe import DEFAULT_PROBE_INTERVAL_S, PROBE_INTERVAL_MAX_S, PROBE_INTERVAL_MIN_S
 
 PROVIDERS = ("local", "aws", "openstack")
 DEFAULT_KUBERNETES_VERSION = "v1.36.3"
@@ -95,13 +96,15 @@ class Network(Strict):
 
 
 class LocalProvider(Strict):
-    subnet: str = "10.213.0.0/24"
+    subnet: str = ""  # empty: labctl picks a free range per lab and records it (labctl/providers/subnets.py)
     bridge: str = ""  # derived from the lab name when empty
     node_memory_max: str = "4G"
 
     @field_validator("subnet")
     @classmethod
     def private_subnet(cls, value: str) -> str:
+        if not value:
+            return value
         net = ipv4_network(value)
         if not net.is_private or net.prefixlen > 28:
             raise ValueError("must be a private network of /28 or larger")
@@ -133,6 +136,12 @@ class OpenstackProvider(Strict):
     allow_from: str = ""
 
 
+class Drills(Strict):
+    """How `labctl drill` runs on this lab (`--probe-interval` overrides per run)."""
+
+    probe_interval_s: float = Field(DEFAULT_PROBE_INTERVAL_S, ge=PROBE_INTERVAL_MIN_S, le=PROBE_INTERVAL_MAX_S)
+
+
 class LabConfig(Strict):
     provider: Literal["local", "aws", "openstack"] = "local"
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
@@ -140,6 +149,7 @@ class LabConfig(Strict):
     node_failure: NodeFailure = NodeFailure()
     network: Network = Network()
     apps: Apps = Apps()
+    drills: Drills = Drills()
     local: LocalProvider = LocalProvider()
     aws: AwsProvider = AwsProvider()
     openstack: OpenstackProvider = OpenstackProvider()
@@ -154,7 +164,7 @@ class LabConfig(Strict):
 
     @model_validator(mode="after")
     def fits_local_subnet(self) -> "LabConfig":
-        if self.provider == "local":
+        if self.provider == "local" and self.local.subnet:
             subnet = ipaddress.ip_network(self.local.subnet)
             for name in ("pod_cidr", "service_cidr"):
                 other = getattr(self.network, name)
@@ -170,7 +180,13 @@ class LabConfig(Strict):
         return self
 
 
-TYPE_NAMES = {"int_type": "an integer", "bool_type": "true or false", "string_type": "a string", "model_type": "a mapping"}
+TYPE_NAMES = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "model_type": "a mapping",
+}
 
 
 def _shown(value: Any) -> str:

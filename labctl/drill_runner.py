@@ -8,7 +8,7 @@ measurements into one labctl.drill-result/v1 document, store it.
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labctl import journal, results
 from labctl.drills import BY_ID, Drill
@@ -20,8 +20,11 @@ from labctl.lifecycle import cluster_vars
 from labctl.lock import INHERIT_ENV
 from labctl.probe import AvailabilityProbe, app_targets
 from labctl.providers import lab_api_env
-from labctl.runner import run_playbook
+from labctl.runner import EventSink, run_playbook
 from labctl.ui import Ui
+
+if TYPE_CHECKING:
+    from labctl.watch import LiveWatch
 
 # What each drill's restore undoes; drills without a fault to undo are absent.
 UNDO = {
@@ -123,15 +126,35 @@ def to_reported(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: bool = False) -> dict[str, Any]:
+def tee(*sinks: EventSink) -> EventSink:
+    def each(event: dict[str, Any]) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return each
+
+
+def run_one(
+    lab: Lab,
+    drill: Drill,
+    inventory: Inventory,
+    ui: Ui,
+    skip_inject: bool = False,
+    probe_interval_s: float | None = None,
+    watch: "LiveWatch | None" = None,
+) -> dict[str, Any]:
     config = lab.load_config()
     if drill.needs_ha and config.topology.controllers < 3:
         raise UsageError(f"drill {drill.id} needs the HA topology: `labctl up --controllers 3 --lab NAME`")
     target = pick_target(lab, drill, inventory)
     entry = journal.add(lab, drill.id, drill.role, target, UNDO[drill.id]) if drill.id in UNDO else None
     probe_host = inventory.by_role("controller")[0].ansible_host
-    probe = AvailabilityProbe(app_targets(probe_host, config.apps.nginx.node_port, config.apps.guestbook.node_port, lab.name)).start()
+    probe = AvailabilityProbe(
+        app_targets(probe_host, config.apps.nginx.node_port, config.apps.guestbook.node_port, lab.name),
+        interval_s=probe_interval_s or config.drills.probe_interval_s,
+    ).start()
     started = time.time()
+    feed = watch.follow(drill.id, target, probe, started) if watch else None
     extravars = {
         **cluster_vars(lab, config),
         "drill_id": drill.id,
@@ -148,7 +171,7 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: b
                 logs_dir=lab.logs_dir,
                 inventory=lab.inventory_path,
                 extravars=extravars,
-                sink=progress,
+                sink=progress if feed is None else tee(progress, feed),
                 verbose=ui.verbose,
                 # `labctl node add` run by the scale-up drill works under this run's lock, and reaches
                 # the cloud with this run's credentials.
@@ -183,7 +206,10 @@ def run_one(lab: Lab, drill: Drill, inventory: Inventory, ui: Ui, skip_inject: b
     return {**result, "path": str(path)}
 
 
-def run_drills(lab: Lab, ids: list[str], ui: Ui, skip_inject: bool = False) -> list[dict[str, Any]]:
+def run_drills(
+    lab: Lab, ids: list[str], ui: Ui, skip_inject: bool = False, probe_interval_s: float | None = None,
+    watch: "LiveWatch | None" = None,
+) -> list[dict[str, Any]]:
     inventory = load_inventory(lab.inventory_path)
     outcomes = []
     with lab.lock("drill " + " ".join(ids)):
@@ -197,5 +223,5 @@ def run_drills(lab: Lab, ids: list[str], ui: Ui, skip_inject: bool = False) -> l
             if len(ids) > 1 and drill.needs_ha and controllers < 3:
                 ui.warn(f"skipping {drill_id}: it needs the HA topology (`labctl up --controllers 3`)")
                 continue
-            outcomes.append(run_one(lab, drill, inventory, ui, skip_inject))
+            outcomes.append(run_one(lab, drill, inventory, ui, skip_inject, probe_interval_s, watch))
     return outcomes

@@ -21,6 +21,9 @@ class Drill:
     needs_ha: bool = False
     # Touches the cluster so deeply that it runs last in `drill all`.
     disruptive: bool = False
+    # Durations the drill reports an expected value for (from the cluster's own settings): the
+    # resilience score compares them, and a run that misses one is scored as late, not excused.
+    timed: tuple[str, ...] = ()
 
     @property
     def role(self) -> str:
@@ -29,6 +32,7 @@ class Drill:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["seeds"] = list(self.seeds)
+        data["timed"] = list(self.timed)
         return data
 
 
@@ -52,6 +56,7 @@ CATALOG: tuple[Drill, ...] = (
         ("000", "001", "002", "004"),
         "SIGKILL the API server process; its supervisor restarts it by itself and the apps stay up.",
         apps_must_stay_up=True,
+        timed=("time_to_recover",),
     ),
     Drill(
         "apiserver-down",
@@ -76,12 +81,14 @@ CATALOG: tuple[Drill, ...] = (
         ("003", "004"),
         "Stop the kubelet on one worker: the node goes NotReady, its pods are evicted after the toleration and replaced elsewhere.",
         apps_must_stay_up=True,
+        timed=("time_to_detect", "time_to_evict", "time_to_replacement"),
     ),
     Drill(
         "node-partition",
         ("000", "001", "002"),
         "Cut one worker off the API server and stop its runtime and kubelet; after restore it is Ready again almost at once.",
         apps_must_stay_up=True,
+        timed=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready"),
     ),
     Drill(
         "etcd-outage",

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
+from labctl import known_hosts
 from labctl.errors import UsageError
 
 Role = Literal["controller", "worker", "api_lb"]
@@ -71,8 +72,12 @@ class Inventory:
         }
 
     def write(self, path: Path) -> None:
+        """Write the lab's inventory, whose SSH trusts only the keys pinned in the lab's known_hosts."""
         from labctl.lab import write_atomic
 
+        # The lab's directory holds the inventory and, in ssh/, its key and known_hosts.
+        pinned = known_hosts.path_for(path.parent / "ssh")
+        self.vars["ansible_ssh_common_args"] = " ".join(known_hosts.client_options(pinned))
         header = f"# labctl inventory for lab {self.lab} (provider {self.provider}); written by labctl, do not edit\n"
         write_atomic(path, header + yaml.safe_dump(self.to_ansible(), sort_keys=False))
 

@@ -32,19 +32,7 @@ class KubeClient:
             raise KubeUnavailable(f"API server unavailable: {reason}") from None
 
     def nodes(self) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for item in self._call(self.core.list_node).items:
-            conditions = {c.type: c.status for c in (item.status.conditions or [])}
-            labels = item.metadata.labels or {}
-            addresses = {a.type: a.address for a in (item.status.addresses or [])}
-            found[item.metadata.name] = {
-                "ready": conditions.get("Ready") == "True",
-                "kubelet_version": item.status.node_info.kubelet_version if item.status.node_info else "",
-                "role": "controller" if "node-role.kubernetes.io/control-plane" in labels else "worker",
-                "ip": addresses.get("InternalIP", ""),
-                "unschedulable": bool(item.spec.unschedulable),
-            }
-        return found
+        return {item.metadata.name: node_view(item) for item in self._call(self.core.list_node).items}
 
     def deployments(self, namespace: str) -> dict[str, dict[str, int]]:
         found: dict[str, dict[str, int]] = {}
@@ -54,3 +42,36 @@ class KubeClient:
                 "available": item.status.available_replicas or 0,
             }
         return found
+
+
+def node_view(item: Any) -> dict[str, Any]:
+    """A V1Node as labctl shows it (status, watch)."""
+    conditions = {c.type: c.status for c in (item.status.conditions or [])}
+    labels = item.metadata.labels or {}
+    addresses = {a.type: a.address for a in (item.status.addresses or [])}
+    return {
+        "ready": conditions.get("Ready") == "True",
+        "kubelet_version": item.status.node_info.kubelet_version if item.status.node_info else "",
+        "role": "controller" if "node-role.kubernetes.io/control-plane" in labels else "worker",
+        "ip": addresses.get("InternalIP", ""),
+        "unschedulable": bool(item.spec.unschedulable),
+    }
+
+
+def pod_view(item: Any) -> dict[str, Any]:
+    """A V1Pod with the status kubectl's STATUS column would print (Terminating, ContainerCreating…)."""
+    labels = item.metadata.labels or {}
+    status = item.status.phase or "Unknown"
+    if item.metadata.deletion_timestamp is not None:
+        status = "Terminating"
+    else:
+        for container in item.status.container_statuses or []:
+            waiting = container.state.waiting if container.state else None
+            if waiting is not None and waiting.reason:
+                status = waiting.reason
+                break
+    return {
+        "node": item.spec.node_name,
+        "status": status,
+        "app": labels.get("app", ""),
+    }

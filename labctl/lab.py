@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labctl import known_hosts
 from labctl.config import LabConfig, dump_config, load_config
 from labctl.errors import UsageError
 from labctl.lock import LabLock
@@ -73,6 +74,10 @@ class Lab:
     @property
     def ssh_dir(self) -> Path:
         return self.dir / "ssh"
+
+    @property
+    def known_hosts_path(self) -> Path:
+        return known_hosts.path_for(self.ssh_dir)
 
     @property
     def ssh_key_path(self) -> Path:

@@ -17,6 +17,7 @@ from labctl.inventory import Inventory, load_inventory
 from labctl.kube import KubeClient, KubeUnavailable
 from labctl.lab import Lab
 from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
+from labctl.profile import PlaybookTimer, Profile
 from labctl.providers import ProviderContext, ProviderOptions, get_provider
 from labctl.runner import RunResult, run_playbook
 from labctl.ui import Ui
@@ -60,17 +61,28 @@ def cluster_vars(lab: Lab, config: LabConfig) -> dict[str, Any]:
     }
 
 
-def run_step(lab: Lab, ui: Ui, playbook: str, title: str, extravars: dict[str, Any], limit: str | None = None) -> RunResult:
+def run_step(
+    lab: Lab,
+    ui: Ui,
+    playbook: str,
+    title: str,
+    extravars: dict[str, Any],
+    limit: str | None = None,
+    profile: Profile | None = None,
+) -> RunResult:
     with ui.playbook(title) as progress:
+        timer = PlaybookTimer(progress)
         result = run_playbook(
             playbook,
             logs_dir=lab.logs_dir,
             inventory=lab.inventory_path,
             extravars=extravars,
-            sink=progress,
+            sink=timer if profile is not None else progress,
             verbose=ui.verbose,
             limit=limit,
         )
+    if profile is not None:
+        profile.add_playbook(timer, result.seconds)
     if not result.succeeded:
         detail = result.failures[0].line() if result.failures else f"ansible exited {result.rc} ({result.status})"
         raise InfraError(
@@ -115,6 +127,7 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[st
     if options.offline and not provider.supports_offline:
         raise UsageError(f"--offline is for cloud providers: the {provider.name} provider always runs from the bundle, drop --offline")
     started = time.monotonic()
+    profile = Profile()
     fresh = not lab.exists()
     with lab.lock("up"):
         lab.create()
@@ -132,34 +145,43 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[st
         lab.update_state(phase="provisioned", nodes=[n.name for n in inventory.nodes])
         # Wall seconds of each step, so a user (and the benchmarks) see where the time goes.
         phases = {"provision": round(time.monotonic() - started, 1)}
+        profile.add_labctl("node boot", time.monotonic() - started)
         summary: dict[str, Any] = {"lab": lab.name, "provider": config.provider, "changed": {}, "phases": phases}
         if options.provision_only:
             summary["phase"] = "provisioned"
-            summary["seconds"] = round(time.monotonic() - started, 1)
-            return summary
+            return finish(summary, profile, started)
+        deciding = time.monotonic()
         extravars = cluster_vars(lab, config)
         digest = install_digest(lab, extravars)
         node_count = len([n for n in inventory.nodes if n.role != "api_lb"])
         # Nothing cluster.yml depends on changed since it last succeeded and the cluster is
         # healthy: skip it (--reconcile runs it anyway, and it then reports no changes).
         unchanged = lab.read_state().get("install_digest") == digest and not options.reconcile
-        if unchanged and cluster_is_healthy(lab, node_count):
+        skip = unchanged and cluster_is_healthy(lab, node_count)
+        profile.add_labctl("install check", time.monotonic() - deciding)
+        if skip:
             ui.info("[green]✓[/] install Kubernetes (unchanged since the last up, cluster healthy: skipped; --reconcile re-runs it)")
             cluster_changed = 0
             summary["cluster_skipped"] = True
         else:
-            cluster = run_step(lab, ui, "cluster.yml", "install Kubernetes", extravars)
+            cluster = run_step(lab, ui, "cluster.yml", "install Kubernetes", extravars, profile=profile)
             cluster_changed = cluster.total_changed
             phases["install"] = round(cluster.seconds, 1)
             lab.update_state(phase="cluster", install_digest=digest)
-        apps = run_step(lab, ui, "apps.yml", "deploy and check apps", extravars)
+        apps = run_step(lab, ui, "apps.yml", "deploy and check apps", extravars, profile=profile)
         phases["apps_and_proofs"] = round(apps.seconds, 1)
         summary["changed"] = {"cluster": cluster_changed, "apps": apps.total_changed}
         summary["checks"] = apps.stats.get("checks", {})
         summary["phase"] = "ready"
-        summary["seconds"] = round(time.monotonic() - started, 1)
-        lab.update_state(phase="ready", last_up=summary)
-    return summary
+        lab.update_state(phase="ready", last_up={**summary, "seconds": round(time.monotonic() - started, 1)})
+    return finish(summary, profile, started)
+
+
+def finish(summary: dict[str, Any], profile: Profile, started: float) -> dict[str, Any]:
+    """Stamp the summary with the total time and the profile that adds up to it."""
+    seconds = time.monotonic() - started
+    profile.close(seconds)
+    return {**summary, "seconds": round(seconds, 1), "profile": profile.to_dict()}
 
 
 def deploy(lab: Lab, ui: Ui) -> dict[str, Any]:

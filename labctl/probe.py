@@ -1,4 +1,4 @@
-"""The availability probe: hits the apps from the host once a second for a whole drill.
+"""The availability probe: hits the apps from the host every interval (1 s by default) for a whole drill.
 
 One thread per target so a hanging target never delays the others' samples.
 Each sample is [seconds since start, ok, latency ms, error]; the summary gives
@@ -6,12 +6,33 @@ per-target success ratio and longest outage — what krkn calls recovery timing.
 """
 
 import json
+import math
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+
+from labctl.errors import UsageError
+
+# Below 0.2 s three targets would sample 15+ times a second from a 2-core host, and a sample's own
+# latency on such a host is of that order; above 10 s an outage shorter than the interval goes unseen.
+PROBE_INTERVAL_MIN_S = 0.2
+PROBE_INTERVAL_MAX_S = 10.0
+DEFAULT_PROBE_INTERVAL_S = 1.0
+
+
+def parse_interval(text: str) -> float:
+    """`--probe-interval` text → seconds, or a one-line UsageError naming the range."""
+    fix = f"give seconds from {PROBE_INTERVAL_MIN_S} to {PROBE_INTERVAL_MAX_S:.0f}, e.g. --probe-interval 0.5"
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--probe-interval {text!r} is not a number — {fix}") from None
+    if not math.isfinite(value) or not PROBE_INTERVAL_MIN_S <= value <= PROBE_INTERVAL_MAX_S:
+        raise UsageError(f"--probe-interval {text.strip()} is out of range — {fix}")
+    return value
 
 
 @dataclass
@@ -47,6 +68,24 @@ class Target:
             return False, None, str(reason)[:120]
 
 
+def outages(timeline: list[list[Any]], interval_s: float) -> list[float]:
+    """Each outage's length in seconds, from its first failed sample to the next success, by the
+    samples' own clock (slow samples must not shorten it); one still open at the end lasts to the
+    last sample plus one interval."""
+    found = []
+    began: float | None = None
+    samples = sorted(timeline, key=lambda s: float(s[0]))
+    for offset, ok, *_ in samples:
+        if not ok and began is None:
+            began = float(offset)
+        elif ok and began is not None:
+            found.append(float(offset) - began)
+            began = None
+    if began is not None:
+        found.append(float(samples[-1][0]) - began + interval_s)
+    return found
+
+
 @dataclass
 class TargetSeries:
     target: Target
@@ -55,18 +94,7 @@ class TargetSeries:
     def summary(self, interval_s: float) -> dict[str, Any]:
         total = len(self.samples)
         successes = sum(1 for s in self.samples if s[1])
-        # An outage lasts from its first failed sample to the next success (or the last
-        # sample), by the samples' own clock: slow samples must not shorten it.
-        longest = 0.0
-        began: float | None = None
-        for offset, ok, *_ in self.samples:
-            if not ok and began is None:
-                began = offset
-            elif ok and began is not None:
-                longest = max(longest, offset - began)
-                began = None
-        if began is not None:
-            longest = max(longest, self.samples[-1][0] - began + interval_s)
+        longest = max(outages(self.samples, interval_s), default=0.0)
         return {
             "name": self.target.name,
             "url": self.target.url,
@@ -79,7 +107,7 @@ class TargetSeries:
 
 
 class AvailabilityProbe:
-    def __init__(self, targets: list[Target], interval_s: float = 1.0, timeout_s: float = 2.0) -> None:
+    def __init__(self, targets: list[Target], interval_s: float = DEFAULT_PROBE_INTERVAL_S, timeout_s: float = 2.0) -> None:
         self.series = [TargetSeries(t) for t in targets]
         self.interval_s = interval_s
         # Longer than the interval on purpose: on a loaded 2-core host a healthy answer can

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from labctl import score
 from labctl.errors import UsageError
 from labctl.lab import write_atomic
 from labctl.paths import SCHEMAS_DIR
@@ -91,12 +92,14 @@ def assemble(
     expectations = list(reported.get("expectations") or [])
     if outage_forbidden and availability.get("samples"):
         worst = availability.get("longest_outage_s", 0.0)
+        interval = float(availability.get("interval_s") or 1.0)
         expectations.append(
             {
-                "description": "the apps stay available for the whole drill (probe once a second)",
+                "description": f"the apps stay available for the whole drill (probe every {interval:g} s)",
                 "phase": "observe",
                 "expected": "longest outage 0 s",
-                "observed": f"longest outage {worst:.0f} s, success ratio {availability.get('success_ratio')}",
+                # One decimal: a 0.4 s outage seen by a 0.2 s probe must not read as "0 s".
+                "observed": f"longest outage {worst:.1f} s, success ratio {availability.get('success_ratio')}",
                 "met": worst == 0,
                 "at": iso(ended),
             }
@@ -130,6 +133,7 @@ def assemble(
         "restore": restore,
     }
     result["verdict"] = decide_verdict(expectations, restore, error, outage_forbidden, availability)
+    result["score"] = score.compute(result)
     return result
 
 

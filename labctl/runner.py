@@ -147,6 +147,8 @@ def ansible_env() -> dict[str, str]:
         "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
+        # ansible-runner turns host key checking off unless told otherwise.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
     }
 
 

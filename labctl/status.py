@@ -4,12 +4,14 @@ The JSON contract: {"lab", "provider", "phase", "nodes": [{"name", "role", "ip",
 "kubelet_version"}], "apps": [{"name", "desired", "available"}]}, plus "nodes_running",
 "nodes_total" where the provider sees its machines, and a "hint" when some are not
 running (phase "stopped" or "degraded"). Works from the state alone when the cluster is
-down (ready false, versions as last seen).
+down (ready false, versions as last seen). In the HA topology, "api_lb": {"stats", "backends":
+[{"name", "address", "state", "check"}]} from the load balancer's stats, or {"stats", "error"}.
 """
 
 from typing import Any
 
-from labctl.inventory import load_inventory
+from labctl import api_lb_stats
+from labctl.inventory import Inventory, load_inventory
 from labctl.kube import KubeClient, KubeUnavailable
 from labctl.lab import Lab
 
@@ -66,6 +68,8 @@ def collect(lab: Lab) -> dict[str, Any]:
             {"name": name, "role": live.get("role", "worker"), "ip": live.get("ip", ""),
              "ready": bool(live.get("ready")), "kubelet_version": live.get("kubelet_version", "")}
         )
+    if inventory and inventory.by_role("api_lb"):
+        status["api_lb"] = api_lb_backends(inventory)
     status["machines"] = provider_machines(lab)
     status.update(machines_summary(lab.name, status["provider"], status["phase"], status["machines"]))
     for name in APP_DEPLOYMENTS:
@@ -78,6 +82,18 @@ def collect(lab: Lab) -> dict[str, Any]:
             }
         )
     return status
+
+
+def api_lb_backends(inventory: Inventory) -> dict[str, Any]:
+    """Each API server's state in the load balancer, from its stats listener on the node's lab address."""
+    node = inventory.by_role("api_lb")[0]
+    port = int(inventory.vars.get("api_lb_stats_port", api_lb_stats.STATS_PORT))
+    found = api_lb_stats.backends(node.node_ip, port)
+    # HAProxy's stats hide server addresses; the inventory knows them (server name = node name).
+    addresses = {n.name: n.node_ip for n in inventory.nodes}
+    for backend in found.get("backends", []):
+        backend["address"] = addresses.get(backend["name"], "")
+    return found
 
 
 # Machine states that mean up: the local provider's and EC2's "running", OpenStack's "active".

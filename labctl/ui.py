@@ -21,6 +21,8 @@ class Ui:
         self.output = output
         self.verbose = verbose
         self.assume_yes = assume_yes
+        # Off while `--watch` draws its own live view: a console holds one live display at a time.
+        self.live_progress = True
         self.out = Console(highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, highlight=False)
 
@@ -50,7 +52,7 @@ class Ui:
     @contextmanager
     def playbook(self, title: str) -> Iterator[PlaybookProgress]:
         # With --verbose Ansible's own output goes to the terminal; a live view would garble it.
-        with PlaybookProgress(title, self.err, enabled=not self.verbose) as progress:
+        with PlaybookProgress(title, self.err, enabled=self.live_progress and not self.verbose) as progress:
             yield progress
 
     @contextmanager

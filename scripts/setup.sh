@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 apt_packages=(systemd-container debootstrap mmdebstrap iptables iproute2 openssh-client zstd
-  libseccomp-dev pkg-config gcc conntrack rsync redis-server ignition)
+  libseccomp-dev pkg-config gcc conntrack rsync redis-server ignition haproxy)
 if [ -f bundle/apt-packages.txt ]; then
   mapfile -t extra < <(grep -v '^\s*#' bundle/apt-packages.txt | sed '/^\s*$/d')
   apt_packages+=("${extra[@]}")
@@ -47,3 +47,19 @@ fi
 
 log "bundle: building (incremental; the first build takes about half an hour on 2 cores)"
 .venv/bin/labctl bundle build
+
+# --test-tools (scripts/test.sh): what only the tests use. Terraform validates terraform/openstack
+# offline against a provider built from the Go module proxy into a local mirror, once.
+if [ "${1:-}" = "--test-tools" ] && command -v terraform >/dev/null 2>&1; then
+  tf_openstack=3.4.0
+  mirror="${LABCTL_CACHE:-$HOME/.cache/labctl}/terraform-mirror"
+  dest="$mirror/registry.terraform.io/terraform-provider-openstack/openstack/$tf_openstack/linux_amd64"
+  if [ ! -x "$dest/terraform-provider-openstack_v$tf_openstack" ]; then
+    log "test tools: building the Terraform OpenStack provider $tf_openstack (a few minutes, once)"
+    gobin=$(mktemp -d)
+    GOBIN="$gobin" GOFLAGS=-trimpath go install "github.com/terraform-provider-openstack/terraform-provider-openstack/v3@v$tf_openstack"
+    mkdir -p "$dest"
+    mv "$gobin/terraform-provider-openstack" "$dest/terraform-provider-openstack_v$tf_openstack"
+    rmdir "$gobin"
+  fi
+fi

@@ -10,7 +10,7 @@ if [ "${1:-}" = "--full" ]; then
   export LABCTL_FULL=1
   shift
 fi
-./scripts/setup.sh
+./scripts/setup.sh --test-tools
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"
 ruff check labctl tests benchmarks collections

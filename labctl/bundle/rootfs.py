@@ -26,6 +26,8 @@ def _hooks() -> tuple[str, ...]:
         'rm -f "$1"/etc/ssh/ssh_host_*',
         f'copy-in {unit} /etc/systemd/system',
         'chroot "$1" systemctl enable ssh-hostkeys.service',
+        # Only the API load balancer node runs HAProxy; roles/api_lb enables it there.
+        'chroot "$1" systemctl disable haproxy.service',
         # An empty regular file: systemd-nspawn's --resolv-conf=auto copies
         # the host's resolver in, and chroot users copy it (platform notes).
         ': > "$1"/etc/resolv.conf && chmod 0644 "$1"/etc/resolv.conf',

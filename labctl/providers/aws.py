@@ -17,8 +17,9 @@ from typing import Any
 
 import botocore.exceptions
 
+from labctl import known_hosts
 from labctl.errors import InfraError, UsageError
-from labctl.inventory import Inventory, load_inventory
+from labctl.inventory import Inventory, Node, load_inventory
 from labctl.paths import PROJECT_ROOT
 from labctl.providers import ProviderContext
 from labctl.providers import terraform as tf
@@ -37,6 +38,7 @@ from labctl.providers.aws_preflight import Image, find_image, instance_architect
 from labctl.providers.aws_session import ANSIBLE_PROFILE, AwsSession, endpoint_url, open_session
 from labctl.providers.aws_sweep import discover, leftovers
 from labctl.providers.aws_userdata import FLATCAR_PYTHON, b64, user_data
+from labctl.providers.console_keys import pin_from_console
 from labctl.providers.exposure import refuse_whole_internet
 from labctl.runner import RunResult, run_playbook
 
@@ -92,6 +94,7 @@ class AwsProvider:
         inventory.write(ctx.lab.inventory_path)
         ctx.ui.info(f"[green]✓[/] inventory written: {', '.join(n.name for n in inventory.nodes)}")
         if not ctx.options.provision_only:
+            self._pin_host_keys(ctx, plan.aws, inventory)
             self._wait_ready(ctx)
         return inventory
 
@@ -140,6 +143,7 @@ class AwsProvider:
                 f"the worker group of lab {ctx.lab.name} grew to {desired} but no new instance appeared: check its activity history"
             )
         inventory.write(ctx.lab.inventory_path)
+        self._pin_host_keys(ctx, aws, inventory, [n for n in inventory.nodes if n.name in new])
         ctx.lab.update_state(nodes=[n.name for n in inventory.nodes])
         ctx.ui.info(f"[green]✓[/] new worker {', '.join(new)}")
         return inventory
@@ -183,6 +187,7 @@ class AwsProvider:
             self._wait_gone(aws, ctx.lab.name, instance["InstanceId"])
         current.nodes = [n for n in current.nodes if n.name != name]
         current.write(ctx.lab.inventory_path)
+        known_hosts.forget(ctx.lab.known_hosts_path, [node.ansible_host])
         ctx.lab.update_state(nodes=[n.name for n in current.nodes])
         ctx.ui.info(f"[green]✓[/] worker {name} terminated")
         return current
@@ -191,6 +196,10 @@ class AwsProvider:
 
     def _plan(self, ctx: ProviderContext) -> Plan:
         settings = ctx.config.aws
+        if ctx.options.offline and settings.os == "flatcar":
+            # Flatcar has no Python, and Ansible cannot push one before it has one; the nodes download it at first boot.
+            raise UsageError("--offline needs Debian nodes: Flatcar downloads the Python Ansible needs at first boot; "
+                             "use --os debian, or drop --offline")
         allow_from = resolve_allow_from(settings.allow_from)
         refuse_whole_internet(allow_from, ctx.options.yes)
         aws = open_session(settings.region)
@@ -266,6 +275,26 @@ class AwsProvider:
             )
         ctx.ui.info(f"[green]✓[/] {title} ({result.seconds:.0f}s, {result.total_changed} changed)")
         return result
+
+    def _pin_host_keys(self, ctx: ProviderContext, aws: AwsSession, inventory: Inventory, nodes: list[Node] | None = None) -> None:
+        ec2 = aws.client("ec2")
+
+        def console(node: Node) -> str:
+            instance = str(node.extra.get("instance_id", ""))
+            try:
+                try:
+                    reply = ec2.get_console_output(InstanceId=instance, Latest=True)
+                except botocore.exceptions.ClientError as error:
+                    # Only Nitro instances keep the latest output; the others answer with the buffered one.
+                    if error.response.get("Error", {}).get("Code") != "UnsupportedOperation":
+                        raise
+                    reply = ec2.get_console_output(InstanceId=instance)
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+                raise InfraError(explain(error, f"reading the console of {node.name} ({instance})")) from None
+            return str(reply.get("Output") or "")
+
+        with ctx.ui.status("reading the nodes' SSH host keys from their consoles"):
+            pin_from_console(inventory, ctx.lab.known_hosts_path, console, WAIT_TIMEOUT_S, nodes)
 
     def _wait_ready(self, ctx: ProviderContext) -> None:
         with ctx.ui.playbook("wait for the nodes") as progress:

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from labctl import known_hosts
+
 IGNITION_VERSION = "3.3.0"
 # Flatcar ships no Python and Ansible needs one: a relocatable CPython build
 # (python-build-standalone) is installed once at first boot into /opt/python.
@@ -76,6 +78,25 @@ WantedBy=multi-user.target
 """
 
 
+# cloud-init prints the host keys on the console at first boot; Flatcar's Ignition does
+# not, so this unit does, in cloud-init's format, for labctl to pin (labctl.known_hosts).
+HOST_KEYS_UNIT = f"""[Unit]
+Description=Print the SSH host keys on the console (labctl pins them)
+After=sshd-keygen.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+StandardOutput=tty
+TTYPath=/dev/console
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStart=/bin/sh -c 'echo "{known_hosts.BEGIN}"; cat /etc/ssh/ssh_host_*_key.pub; echo "{known_hosts.END}"'
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
 def _data_url(text: str) -> str:
     return "data:;base64," + base64.b64encode(text.encode()).decode()
 
@@ -102,7 +123,12 @@ def flatcar_ignition(lab: str, role: str, public_key: str, arch: str) -> dict[st
                 },
             ]
         },
-        "systemd": {"units": [{"name": "labctl-python.service", "enabled": True, "contents": PYTHON_UNIT}]},
+        "systemd": {
+            "units": [
+                {"name": "labctl-python.service", "enabled": True, "contents": PYTHON_UNIT},
+                {"name": "labctl-host-keys.service", "enabled": True, "contents": HOST_KEYS_UNIT},
+            ]
+        },
     }
 
 

@@ -4,6 +4,7 @@ Everything created here carries the lab's name (bridge name, rule comments) so
 `down` removes exactly what `up` made and nothing else.
 """
 
+import hashlib
 import ipaddress
 import json
 import subprocess
@@ -20,8 +21,14 @@ def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def bridge_name(lab: str, configured: str = "") -> str:
-    # Interface names are limited to 15 characters.
-    return configured or f"lc-{lab}"[:15]
+    if configured:
+        return configured
+    name = f"lc-{lab}"
+    if len(name) <= 15:
+        return name
+    # Interface names are limited to 15 characters; cut short alone, labs named alike
+    # (class-student1, class-student2) would share one bridge: a digest of the whole name keeps them apart.
+    return f"lc-{lab[:6]}-{hashlib.sha256(lab.encode()).hexdigest()[:5]}"
 
 
 @dataclass(frozen=True)
@@ -40,10 +47,15 @@ class LabNetwork:
 
     @property
     def comment(self) -> str:
-        return f"labctl:{self.lab}"
+        return rule_comment(self.lab)
 
 
-def _host_networks(exclude_dev: str) -> list[tuple[str, ipaddress.IPv4Network]]:
+def rule_comment(lab: str) -> str:
+    """What every iptables rule of the lab carries, so `down` finds exactly its own."""
+    return f"labctl:{lab}"
+
+
+def host_networks(exclude_dev: str) -> list[tuple[str, ipaddress.IPv4Network]]:
     data = json.loads(run(["ip", "-j", "-4", "addr", "show"]).stdout or "[]")
     found = []
     for link in data:
@@ -60,7 +72,7 @@ def _host_networks(exclude_dev: str) -> list[tuple[str, ipaddress.IPv4Network]]:
 
 
 def check_subnet_free(net: LabNetwork) -> None:
-    for dev, other in _host_networks(net.bridge):
+    for dev, other in host_networks(net.bridge):
         if other.overlaps(net.subnet):
             raise UsageError(
                 f"address range {net.subnet} is already in use on this host ({dev}: {other}): "
@@ -86,21 +98,22 @@ def ensure_bridge(net: LabNetwork) -> None:
         run(["iptables", "-I", *rule])
 
 
-def remove_bridge(net: LabNetwork) -> None:
+def remove_bridge(lab: str, bridge: str) -> None:
     # Delete every rule carrying the lab's comment, whatever chain it is in.
+    mark = rule_comment(lab)
     listing = run(["iptables", "-S"], check=False).stdout.splitlines()
     for line in listing:
-        if f'"{net.comment}"' in line or f" {net.comment} " in f"{line} ":
+        if f'"{mark}"' in line or f" {mark} " in f"{line} ":
             parts = line.split()
             if parts and parts[0] == "-A":
                 run(["iptables", "-D", *[p.strip('"') for p in parts[1:]]], check=False)
-    if bridge_exists(net.bridge):
+    if bridge_exists(bridge):
         # Node veths go with their namespaces, unless something still holds one: remove
         # what is attached so nothing outlives the lab.
-        for name in links_with_master(net.bridge):
+        for name in links_with_master(bridge):
             run(["ip", "link", "del", name], check=False)
-        run(["ip", "link", "del", net.bridge], check=False)
-    remove_orphan_veths(net.lab)
+        run(["ip", "link", "del", bridge], check=False)
+    remove_orphan_veths(lab)
 
 
 def links_with_master(bridge: str) -> list[str]:

@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from labctl import known_hosts
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, Node, load_inventory
 from labctl.lab import Lab
 from labctl.paths import cache_home
-from labctl.providers import ProviderContext, hostnet, nspawn
+from labctl.providers import ProviderContext, hostnet, nspawn, subnets
 
 BUNDLE_MOUNT = "/opt/labctl/bundle"
 INOTIFY_INSTANCES = 1024
@@ -75,13 +76,39 @@ class LocalProvider:
     supports_offline = False
 
     # --- layout ------------------------------------------------------------
+    def bridge(self, ctx: ProviderContext) -> str:
+        # The recorded name first: a lab made before bridge names got their digest keeps its bridge.
+        recorded = (ctx.lab.read_state().get("local") or {}).get("bridge")
+        return ctx.config.local.bridge or recorded or hostnet.bridge_name(ctx.lab.name)
+
+    def _network(self, ctx: ProviderContext, subnet: str | ipaddress.IPv4Network) -> hostnet.LabNetwork:
+        return hostnet.LabNetwork(lab=ctx.lab.name, bridge=self.bridge(ctx), subnet=ipaddress.IPv4Network(subnet))
+
     def network(self, ctx: ProviderContext) -> hostnet.LabNetwork:
-        cfg = ctx.config.local
-        return hostnet.LabNetwork(
-            lab=ctx.lab.name,
-            bridge=hostnet.bridge_name(ctx.lab.name, cfg.bridge),
-            subnet=ipaddress.IPv4Network(cfg.subnet),
-        )
+        """The lab's network once `up` claimed it: local.subnet when set, else the recorded one."""
+        subnet = ctx.config.local.subnet or subnets.recorded_subnet(ctx.lab)
+        if not subnet:
+            raise InfraError(f"lab {ctx.lab.name} has no subnet recorded yet: run `labctl up --lab {ctx.lab.name}`")
+        return self._network(ctx, subnet)
+
+    def claim_network(self, ctx: ProviderContext) -> hostnet.LabNetwork:
+        """The lab's range, recorded in its state and held by its bridge before another lab may choose.
+
+        local.subnet wins; else the range an earlier `up` recorded (node addresses, certificates and
+        the kubeconfig name it); else the first free one. Each must be free on the host."""
+        with subnets.choosing():
+            if ctx.config.local.subnet or subnets.recorded_subnet(ctx.lab):
+                net = self.network(ctx)
+            else:
+                taken = hostnet.host_networks(self.bridge(ctx)) + subnets.other_labs(ctx.lab.name) + subnets.cluster_ranges(ctx.config)
+                net = self._network(ctx, subnets.pick(taken))
+            hostnet.check_subnet_free(net)
+            # The lab's state records the bridge before it exists: `down` must find it after any crash.
+            local_state = dict(ctx.lab.read_state().get("local") or {})
+            ctx.lab.update_state(local={**local_state, "bridge": net.bridge, "subnet": str(net.subnet)})
+            hostnet.remove_orphan_veths(ctx.lab.name)
+            hostnet.ensure_bridge(net)
+        return net
 
     def planned_nodes(self, ctx: ProviderContext, extra_workers: int = 0) -> list[Node]:
         topo = ctx.config.topology
@@ -113,6 +140,11 @@ class LocalProvider:
             base=ctx.lab.dir / "nodes" / node.name,
         )
 
+    def handle(self, ctx: ProviderContext, name: str) -> nspawn.NodeSpec:
+        """A node to find, stop or remove: its name and directory are enough, so a lab that failed
+        before it had a subnet is still found and removed."""
+        return nspawn.NodeSpec(ctx.lab.name, name, "0.0.0.0", 32, "0.0.0.0", self.bridge(ctx), ctx.lab.dir / "nodes" / name)
+
     # --- preflight ------------------------------------------------------------
     def raise_inotify_limit(self, ctx: ProviderContext) -> None:
         """Every node's systemd, containerd and kubelet take inotify instances from the host's
@@ -139,22 +171,19 @@ class LocalProvider:
     def provision(self, ctx: ProviderContext, extra_workers: int = 0) -> Inventory:
         self.preflight(ctx)
         self.raise_inotify_limit(ctx)
-        net = self.network(ctx)
-        hostnet.check_subnet_free(net)
         bundle = bundle_root(ctx.config.kubernetes_version)
+        net = self.claim_network(ctx)
         lower = shared_rootfs(ctx.config.kubernetes_version, bundle)
         public_key = ensure_ssh_key(ctx.lab)
         nodes = self.planned_nodes(ctx, extra_workers)
-        # The lab's state records the bridge before it exists: `down` must find it after any crash.
         ctx.lab.update_state(local={"bridge": net.bridge, "subnet": str(net.subnet), "nodes": [n.name for n in nodes]})
-        hostnet.remove_orphan_veths(ctx.lab.name)
-        hostnet.ensure_bridge(net)
         hosts = {n.name: n.node_ip for n in nodes}
         specs = [self.spec(ctx, n) for n in nodes]
         with ctx.ui.status(f"booting {len(specs)} nodes on {net.bridge} ({net.subnet})"):
             for spec in specs:
                 nspawn.mount_root(spec, lower)
-                nspawn.customise(spec, public_key, hosts)
+                host_keys = nspawn.customise(spec, public_key, hosts)
+                known_hosts.pin(ctx.lab.known_hosts_path, spec.ip, known_hosts.keys_from_files(host_keys))
                 nspawn.start(spec, binds=[(bundle, BUNDLE_MOUNT, True)])
             for spec in specs:
                 nspawn.wait_ssh(spec)
@@ -178,7 +207,7 @@ class LocalProvider:
         nodes_dir = ctx.lab.dir / "nodes"
         if nodes_dir.is_dir():
             names += [p.name for p in nodes_dir.iterdir() if p.is_dir() and p.name not in names]
-        specs = [self.spec(ctx, Node(name, "worker", "0.0.0.0", "0.0.0.0")) for name in names]
+        specs = [self.handle(ctx, name) for name in names]
         # Nodes shut down in parallel: each may take its grace period.
         with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
             list(pool.map(nspawn.stop, specs))
@@ -186,9 +215,7 @@ class LocalProvider:
             # Node files are root-owned copies of the rootfs: remove them only once unmounted.
             if not nspawn.is_mounted(spec.root):
                 shutil.rmtree(spec.base, ignore_errors=True)
-        bridge = state.get("bridge") or hostnet.bridge_name(ctx.lab.name, ctx.config.local.bridge)
-        subnet = state.get("subnet") or ctx.config.local.subnet
-        hostnet.remove_bridge(hostnet.LabNetwork(ctx.lab.name, bridge, ipaddress.IPv4Network(subnet)))
+        hostnet.remove_bridge(ctx.lab.name, self.bridge(ctx))
 
     def machines(self, ctx: ProviderContext) -> list[dict[str, Any]]:
         try:
@@ -197,7 +224,7 @@ class LocalProvider:
             return []
         found = []
         for node in inventory.nodes:
-            pid = nspawn.read_pid(self.spec(ctx, node))
+            pid = nspawn.read_pid(self.handle(ctx, node.name))
             found.append({"name": node.name, "role": node.role, "ip": node.node_ip, "state": "running" if pid else "stopped"})
         return found
 
@@ -211,7 +238,7 @@ class LocalProvider:
         return {}
 
     def describe_leftovers(self, ctx: ProviderContext) -> str:
-        bridge = hostnet.bridge_name(ctx.lab.name, ctx.config.local.bridge)
+        bridge = self.bridge(ctx)
         return f"bridge {bridge}" if hostnet.bridge_exists(bridge) else ""
 
     @contextlib.contextmanager
@@ -224,11 +251,12 @@ class LocalProvider:
         node = current.node(name)
         if node.role != "worker":
             raise UsageError(f"{name} is a {node.role}, not a worker")
-        spec = self.spec(ctx, node)
+        spec = self.handle(ctx, node.name)
         nspawn.stop(spec)
         if nspawn.is_mounted(spec.root):
             raise InfraError(f"node {name} stopped but {spec.root} is still mounted: run `labctl down --lab {ctx.lab.name}`")
         shutil.rmtree(spec.base, ignore_errors=True)
+        known_hosts.forget(ctx.lab.known_hosts_path, [node.ansible_host])
         current.nodes = [n for n in current.nodes if n.name != name]
         current.write(ctx.lab.inventory_path)
         local_state = dict(ctx.lab.read_state().get("local") or {})

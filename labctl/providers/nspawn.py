@@ -194,8 +194,27 @@ def install_machine_units(spec: NodeSpec) -> None:
         (root / sub).mkdir(parents=True, exist_ok=True)
 
 
-def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
-    """What cloud-init would do on a cloud machine: identity, key, names; plus the machine's units."""
+def make_host_keys(spec: NodeSpec) -> list[Path]:
+    """The node's SSH host key, made once in its own filesystem so the host knows it before first boot.
+
+    One ed25519 key, and sshd told to offer only it: a key the host never
+    pinned is a key no client may be offered.
+    """
+    key = spec.root / "etc/ssh/ssh_host_ed25519_key"
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{spec.name}", "-f", str(key)],
+                       check=True, capture_output=True)
+    config = spec.root / "etc/ssh/sshd_config.d/labctl-host-key.conf"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("HostKey /etc/ssh/ssh_host_ed25519_key\n")
+    return [key.with_name(key.name + ".pub")]
+
+
+def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> list[Path]:
+    """What cloud-init would do on a cloud machine: identity, host keys, login key, names; plus the machine's units.
+
+    Returns the node's public host key files.
+    """
     root = spec.root
     (root / "etc/hostname").write_text(spec.name + "\n")
     machine_id = root / "etc/machine-id"
@@ -208,12 +227,14 @@ def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> None:
     ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     (ssh_dir / "authorized_keys").write_text(public_key.strip() + "\n")
     os.chmod(ssh_dir / "authorized_keys", 0o600)
+    host_keys = make_host_keys(spec)
     resolv = root / "etc/resolv.conf"
     if resolv.is_symlink() or not resolv.exists():
         resolv.unlink(missing_ok=True)
         # Offline lab: no upstream resolver; CoreDNS serves the cluster names.
         resolv.write_text("nameserver 127.0.0.1\n")
     install_machine_units(spec)
+    return host_keys
 
 
 def read_pid(spec: NodeSpec) -> int | None:
@@ -231,8 +252,12 @@ def read_pid(spec: NodeSpec) -> int | None:
     return pid
 
 
-def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]]) -> int:
-    """Boot the node detached; returns the nspawn PID. binds: (host path, node path, read-only)."""
+def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]], console: str = "passive") -> int:
+    """Boot the node detached; returns the nspawn PID. binds: (host path, node path, read-only).
+
+    console "read-only" keeps what the node writes on its console in its log file, as a cloud
+    keeps a machine's serial console; "passive" drops it.
+    """
     running = read_pid(spec)
     if running:
         return running
@@ -253,7 +278,7 @@ def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]]) -> int:
         "--capability=all",
         f"--system-call-filter={SYSCALL_FILTER}",
         "--bind=/dev/kmsg",
-        "--console=passive",
+        f"--console={console}",
         "--resolv-conf=off",
         "--timezone=off",
         "--link-journal=no",

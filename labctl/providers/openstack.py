@@ -13,9 +13,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from labctl import known_hosts
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, Node, load_inventory
 from labctl.providers import ProviderContext
+from labctl.providers.console_keys import pin_from_console
 from labctl.providers.exposure import refuse_whole_internet
 from labctl.providers.openstack_access import ensure_key_pair, resolve_allow_from
 from labctl.providers.openstack_cloud import CloudChoice, api_errors, auth_host, choose_cloud, connect
@@ -27,6 +29,9 @@ from labctl.runner import RunResult, run_playbook
 API_PORT = 6443
 NODE_PORT_RANGE = [30000, 32767]
 
+
+# cloud-init prints the host keys in its final stage, a little after SSH answers.
+CONSOLE_KEYS_TIMEOUT_S = 600
 
 class OpenstackProvider:
     name = "openstack"
@@ -156,6 +161,7 @@ class OpenstackProvider:
             self._run(ctx, cloud, "down-openstack.yml", f"delete {name} on cloud '{cloud.name}'", extravars)
         current.nodes = [n for n in current.nodes if n.name != name]
         current.write(ctx.lab.inventory_path)
+        known_hosts.forget(ctx.lab.known_hosts_path, [node.ansible_host])
         ctx.lab.update_state(nodes=[n.name for n in current.nodes])
         return current
 
@@ -241,7 +247,18 @@ class OpenstackProvider:
             )
         inventory = build_inventory(ctx, cloud, choices, found)
         inventory.write(ctx.lab.inventory_path)
+        if not ctx.options.provision_only:
+            self._pin_host_keys(ctx, cloud, conn, inventory)
         return inventory
+
+    def _pin_host_keys(self, ctx: ProviderContext, cloud: CloudChoice, conn: Any, inventory: Inventory) -> None:
+        def console(node: Node) -> str:
+            with api_errors(cloud, f"reading the console of {node.name}"):
+                reply = conn.compute.get_server_console_output(str(node.extra.get("openstack_server_id", "")))
+            return str((reply or {}).get("output") or "")
+
+        with ctx.ui.status("reading the nodes' SSH host keys from their consoles"):
+            pin_from_console(inventory, ctx.lab.known_hosts_path, console, CONSOLE_KEYS_TIMEOUT_S)
 
 
 def build_inventory(ctx: ProviderContext, cloud: CloudChoice, choices: CloudChoices, found: list[FoundNode]) -> Inventory:

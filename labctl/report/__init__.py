@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from labctl import score
 from labctl.results import parse_iso
 
 VERDICTS = ("pass", "fail", "error")
@@ -147,3 +148,22 @@ def instant_rows(result: dict[str, Any]) -> list[tuple[str, str | None, float | 
 
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return list((result.get("availability") or {}).get("targets") or [])
+
+
+def fmt_score(value: float | None) -> str:
+    return NONE if value is None else f"{value:.1f}"
+
+
+def score_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The score's components as rows: name, weight, value, the points they add (of 100), detail."""
+    return [
+        {
+            "name": c["name"],
+            "weight": f"{c['weight']:.2f}",
+            "value": f"{c['value']:.2f}",
+            "points": f"{100 * c['weight'] * c['value']:.1f}",
+            "detail": c["detail"],
+            "scored": c["weight"] > 0,
+        }
+        for c in score.of(result)["components"]
+    ]

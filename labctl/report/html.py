@@ -27,15 +27,19 @@ from labctl.report import (
     fmt_clock,
     fmt_offset,
     fmt_ratio,
+    fmt_score,
     fmt_seconds,
     fmt_value,
     humanize,
     instant_rows,
     offset_s,
+    score_rows,
     targets,
     verdict_reason,
 )
 from labctl.results import iso
+from labctl.score import of as score_of
+from labctl.score import suite as suite_score
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -87,6 +91,7 @@ def to_html(results: list[dict[str, Any]], generated: float | None = None) -> st
         "labs": _distinct(results, "lab"),
         "providers": _distinct(results, "provider"),
         "versions": _distinct(results, "kubernetes_version"),
+        "suite": {**suite_score(results), "shown": fmt_score(suite_score(results)["value"])},
     }
     return _environment().get_template("report.html.j2").render(context)
 
@@ -134,6 +139,19 @@ def _drill_view(index: int, result: dict[str, Any]) -> dict[str, Any]:
             for e in result.get("events") or []
         ],
         "chart": timeline_svg(result),
+        "score": _score_view(result),
+    }
+
+
+def _score_view(result: dict[str, Any]) -> dict[str, Any]:
+    card = score_of(result)
+    value = card["value"]
+    return {
+        "value": fmt_score(value),
+        "band": "good" if value >= 90 else ("fair" if value >= 60 else "poor"),
+        "gate": card.get("gate") or "",
+        "formula": card["formula"],
+        "rows": score_rows(result),
     }
 
 
@@ -207,7 +225,9 @@ def _runs(timeline: Iterable[list[Any]], interval: float) -> list[_Run]:
         if last is None or last.ok != ok or t > last.end + interval / 2:
             last = _Run(ok, t, t)
             runs.append(last)
-        last.end = t + interval
+        # A sample lasts its interval, or until its answer came when that took longer (the probe starts
+        # the next one then): at 0.2 s a slow healthy answer must not read as a missing sample.
+        last.end = t + max(interval, (latency or 0.0) / 1000)
         last.count += 1
         if latency is not None:
             last.latencies.append(float(latency))

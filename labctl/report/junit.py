@@ -19,6 +19,7 @@ from labctl.report import (
     fmt_clock,
     fmt_offset,
     fmt_ratio,
+    fmt_score,
     fmt_seconds,
     fmt_value,
     instant_rows,
@@ -27,6 +28,8 @@ from labctl.report import (
     verdict_reason,
 )
 from labctl.results import parse_iso
+from labctl.score import of as score_of
+from labctl.score import suite as suite_score
 
 SUITE_NAME = "labctl drills"
 # Characters XML 1.0 cannot carry at all (escaping does not help): drill output may hold ANSI escapes.
@@ -102,6 +105,10 @@ def summary_text(result: dict[str, Any]) -> str:
         )
     restore = result.get("restore") or {}
     lines.append(f"restore performed: {_yes(restore.get('performed'))}, verified: {_yes(restore.get('verified'))}")
+    card = score_of(result)
+    lines.append(f"score {fmt_score(card['value'])}/100 ({card['formula']})" + (f": {card['gate']}" if card.get("gate") else ""))
+    for c in card["components"]:
+        lines.append(f"  {c['name']}: {c['value']:.2f} × weight {c['weight']:.2f} — {c['detail']}")
     return "\n".join(lines)
 
 
@@ -127,6 +134,14 @@ def to_junit(results: list[dict[str, Any]], hostname: str | None = None) -> str:
     for key in ("lab", "provider", "kubernetes_version"):
         values = sorted({str(r.get(key)) for r in results if r.get(key) is not None})
         ET.SubElement(properties, "property", {"name": key, "value": _clean(", ".join(values))})
+    # The Ant/Jenkins shape has no per-testcase properties: each drill's score is a suite property
+    # named after the drill (its mean over the results, as the suite score counts it).
+    scores = suite_score(results)
+    if scores["value"] is not None:
+        ET.SubElement(properties, "property", {"name": "score", "value": fmt_score(scores["value"])})
+        ET.SubElement(properties, "property", {"name": "score.formula", "value": scores["formula"]})
+    for drill, value in scores["per_drill"].items():
+        ET.SubElement(properties, "property", {"name": _clean(f"score.{drill}"), "value": fmt_score(value)})
     for result, verdict, seconds in zip(results, verdicts, times, strict=True):
         case = ET.SubElement(
             suite,

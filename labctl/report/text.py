@@ -19,14 +19,18 @@ from labctl.report import (
     expectation_counts,
     fmt_offset,
     fmt_ratio,
+    fmt_score,
     fmt_seconds,
     fmt_value,
     humanize,
     instant_rows,
     offset_s,
+    score_rows,
     targets,
     verdict_reason,
 )
+from labctl.score import of as score_of
+from labctl.score import suite as suite_score
 
 VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
 
@@ -49,14 +53,16 @@ def render_results(console: Console, results: list[dict[str, Any]]) -> None:
         tally = ", ".join(f"{sum(1 for r in results if r.get('verdict') == v)} {_verdict(v)}" for v in ("pass", "fail", "error"))
         total = fmt_seconds(sum(duration_s(r) or 0.0 for r in results))
         console.print()
-        console.print(f"[bold]{len(results)} drills[/]: {tally} in {total}")
+        overall = fmt_score(suite_score(results)["value"])
+        console.print(f"[bold]{len(results)} drills[/]: {tally} in {total} · [bold]suite score {overall}/100[/]")
 
 
 def _render_one(console: Console, result: dict[str, Any]) -> None:
     verdict = str(result.get("verdict", "error"))
     met, total = expectation_counts(result)
     console.rule(
-        f"[bold]{escape(str(result.get('drill', '?')))}[/]  {_verdict(verdict)}  {fmt_seconds(duration_s(result))}",
+        f"[bold]{escape(str(result.get('drill', '?')))}[/]  {_verdict(verdict)}  {fmt_seconds(duration_s(result))}  "
+        f"score {fmt_score(score_of(result)['value'])}",
         align="left",
         style=VERDICT_STYLE.get(verdict, "yellow").replace("bold ", ""),
     )
@@ -84,6 +90,7 @@ def _render_one(console: Console, result: dict[str, Any]) -> None:
     troubled = [p for p in result.get("phases") or [] if p.get("status") != "ok"]
     if troubled:
         console.print("[bold]phases[/] " + " · ".join(_phase_text(p) for p in troubled))
+    console.print(_score_table(result))
     restore = result.get("restore") or {}
     # Some drills have nothing to undo (pod-kill): "not performed" is not a failure, only "not verified" is.
     performed = "[green]yes[/]" if restore.get("performed") else "[dim]no (nothing to undo)[/]"
@@ -159,4 +166,19 @@ def _availability_table(result: dict[str, Any]) -> Table | None:
             f"{target.get('successes', 0)}/{target.get('samples', 0)}",
             style=style,
         )
+    return table
+
+
+def _score_table(result: dict[str, Any]) -> Table:
+    card = score_of(result)
+    title = f"score {fmt_score(card['value'])}/100" + (f" — {card['gate']}" if card.get("gate") else "")
+    table = Table(title=escape(title), title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("component")
+    table.add_column("weight", justify="right")
+    table.add_column("value", justify="right")
+    table.add_column("points", justify="right")
+    table.add_column("detail", overflow="fold")
+    for row in score_rows(result):
+        style = None if row["scored"] else "dim"
+        table.add_row(row["name"], row["weight"], row["value"], row["points"], escape(row["detail"]), style=style)
     return table

@@ -32,17 +32,17 @@ output "ssh_user" {
 
 output "controllers" {
   description = "Controllers: [{name, public_ip, private_ip, id}]."
-  value = [for i in range(1, var.controllers + 1) : local.node_view["controller-${i}"]]
+  value       = [for i in range(1, var.controllers + 1) : local.node_view["controller-${i}"]]
 }
 
 output "workers" {
   description = "Workers: [{name, public_ip, private_ip, id}]."
-  value = [for i in range(1, var.workers + 1) : local.node_view["worker-${i}"]]
+  value       = [for i in range(1, var.workers + 1) : local.node_view["worker-${i}"]]
 }
 
 output "api_lb" {
   description = "The API load balancer node in the HA topology (else empty): [{name, public_ip, private_ip, id}]."
-  value = [for name, node in local.node_view : node if local.nodes[name] == "api_lb"]
+  value       = [for name, node in local.node_view : node if local.nodes[name] == "api_lb"]
 }
 
 output "api_endpoint" {

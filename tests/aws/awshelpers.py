@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -69,6 +70,17 @@ def labctl_env(moto: Moto, home: Path, **overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return {k: v for k, v in env.items() if v != ""}
+
+
+def offline_terraformrc(path: Path, mirror: Path) -> Path | None:
+    """A Terraform CLI configuration taking providers only from the local MIRROR, never a registry (None: no terraform or mirror)."""
+    if shutil.which("terraform") is None or not mirror.is_dir():
+        return None
+    path.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
+    )
+    return path
 
 
 def labctl(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -85,6 +85,7 @@ BAD_INPUTS = [
     pytest.param(["--no-yes"], {}, 2, "pass --yes to confirm", id="no-confirmation"),
     pytest.param(["--controllers", "3"], {}, 2, "builds one controller", id="three-controllers"),
     pytest.param(["--allow-from", "0.0.0.0/0", "--no-yes"], {}, 2, "to the whole internet", id="whole-internet"),
+    pytest.param(["--os", "flatcar", "--offline"], {}, 2, "--offline needs Debian nodes", id="flatcar-offline"),
 ]
 
 

@@ -127,7 +127,13 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ]
 
     # --- scale-up -------------------------------------------------------------------
+    # moto boots no machine, so no console prints host keys (tests/e2e/test_cloud_aws.py reads real ones):
+    # here only which nodes the provider asks to pin.
+    asked: list[list[str]] = []
+    monkeypatch.setattr(type(PROVIDER), "_pin_host_keys",
+                        lambda self, ctx, aws, inventory, nodes=None: asked.append([n.name for n in nodes or inventory.nodes]))
     grown = PROVIDER.add_worker(_context(lab))
+    assert asked == [["worker-3"]]
     assert [n.name for n in grown.by_role("worker")] == ["worker-1", "worker-2", "worker-3"]
     assert load_inventory(lab_dir / "inventory.yml").nodes == grown.nodes
     asg = moto.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[f"labctl-{lab}-workers"])["AutoScalingGroups"][0]

@@ -18,7 +18,18 @@ from typing import Any
 import hcl2
 import pytest
 import yaml
-from awshelpers import ALLOW_FROM, REPO, SECRET_KEY, Moto, error_line, files_containing, lab_resources, labctl, labctl_env
+from awshelpers import (
+    ALLOW_FROM,
+    REPO,
+    SECRET_KEY,
+    Moto,
+    error_line,
+    files_containing,
+    lab_resources,
+    labctl,
+    labctl_env,
+    offline_terraformrc,
+)
 
 from labctl.errors import UsageError
 from labctl.providers.terraform import REQUIRED_OUTPUTS, inventory_from_output, inventory_from_output_file
@@ -207,14 +218,9 @@ def test_checkov_finds_nothing_unexplained() -> None:
 
 
 def _terraform_env(tmp_path: Path, moto: Moto) -> dict[str, str]:
-    if shutil.which("terraform") is None or not MIRROR.is_dir():
+    rc = offline_terraformrc(tmp_path / "terraformrc", MIRROR)
+    if rc is None:
         pytest.skip(f"needs terraform on PATH and a provider mirror at {MIRROR}")
-    rc = tmp_path / "terraformrc"
-    # Offline: providers only from the local mirror, never a registry.
-    rc.write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
-    )
     return labctl_env(moto, tmp_path, TF_CLI_CONFIG_FILE=str(rc), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
 
 

@@ -76,7 +76,8 @@ class Machines:
         (seed / "meta-data").write_text(yaml.safe_dump(meta, sort_keys=False))
         (seed / "user-data").write_text(instance.user_data)
         (spec.root / "etc/cloud/cloud.cfg.d/90-emulated-cloud.cfg").write_text(_cloud_config(instance.login_user))
-        nspawn.start(spec, binds=[])
+        # A cloud keeps each machine's serial console (GetConsoleOutput): cloud-init prints the host keys there.
+        nspawn.start(spec, binds=[], console="read-only")
 
     def console(self, instance_id: str) -> str:
         path = self.spec(instance_id).log_file

@@ -53,6 +53,7 @@ class OpenStackCloud:
             return status, body
 
         ComputeApi.create_server = keep_user_data  # type: ignore[method-assign]
+        ComputeApi.console_of = staticmethod(self.machines.console)  # type: ignore[assignment]
         self.fake = FakeOpenStack(USERNAME, PASSWORD)
         self.fake.start()
         clouds = state_dir / "clouds.yaml"

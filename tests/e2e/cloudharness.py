@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -87,11 +87,23 @@ class CloudLab:
     cloud: EmulatedCloud
     home: Path
     name: str
+    extra_env: dict[str, str] = field(default_factory=dict)  # the user's own settings (a Terraform CLI config, say)
 
     def run(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
         argv = [args[0], "--lab", self.name, *args[1:]]
-        return subprocess.run([sys.executable, "-m", "labctl", *argv], env=cloud_env(self.cloud, str(self.home)),
+        env = {**cloud_env(self.cloud, str(self.home)), **self.extra_env}
+        return subprocess.run([sys.executable, "-m", "labctl", *argv], env=env,
                               capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
+
+
+def aws_lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
+    """Everything of LAB that the emulated AWS still holds (every resource type the provider creates)."""
+    sys.path.insert(0, str(REPO / "tests" / "aws"))
+    from awshelpers import Moto, lab_resources
+
+    moto = Moto(endpoint=cloud.env["AWS_ENDPOINT_URL"], pid=0)
+    return lab_resources(moto, lab, access_key=cloud.env["AWS_ACCESS_KEY_ID"], secret_key=cloud.env["AWS_SECRET_ACCESS_KEY"],
+                         region=cloud.env["AWS_REGION"])
 
 
 @contextmanager

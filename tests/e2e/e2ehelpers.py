@@ -15,16 +15,19 @@ LAB = "e2e"
 SUBNET = "10.213.99.0/24"
 HA_LAB = "e2eha"
 HA_SUBNET = "10.213.97.0/24"
+# Two labs up at once with no subnet configured (test_side_by_side.py).
+PAIR = ("pair-a", "pair-b")
 
 
-def host_snapshot() -> dict[str, Any]:
-    """What a lab may touch on the host: links, routes, iptables rules, mounts, nspawn processes."""
+def host_snapshot(labs: tuple[str, ...] = (LAB,)) -> dict[str, Any]:
+    """What LABS may touch on the host: links, routes, iptables rules, mounts, nspawn processes."""
     def out(cmd: list[str]) -> list[str]:
         return sorted(subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines())
 
     links = [line.split(":")[1].strip().split("@")[0] for line in out(["ip", "-o", "link", "show"]) if ":" in line]
     mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
-    nspawn = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmd(p).startswith("systemd-nspawn") and f"{LAB}-" in _cmd(p)]
+    nspawn = [p.name for p in Path("/proc").iterdir()
+              if p.name.isdigit() and _cmd(p).startswith("systemd-nspawn") and any(f"{lab}-" in _cmd(p) for lab in labs)]
     snapshot = {
         "links": sorted(links),
         "routes": out(["ip", "-4", "route", "show"]),
@@ -33,10 +36,14 @@ def host_snapshot() -> dict[str, Any]:
         "nspawn": sorted(nspawn),
     }
     # Other labs on the same host (a developer's, say) come and go on their own.
-    return {key: [item for item in items if not OTHER_LAB.search(item)] for key, items in snapshot.items()}
+    other_lab = other_labs_pattern(labs)
+    return {key: [item for item in items if not other_lab.search(item)] for key, items in snapshot.items()}
 
 
-OTHER_LAB = re.compile(rf"\blc-(?!{LAB}\b)[a-z0-9-]+|\bvb-(?!{LAB}-)[a-z0-9]+-|/labs/(?!{LAB}/)|labctl:(?!{LAB}\b)")
+def other_labs_pattern(labs: tuple[str, ...]) -> re.Pattern[str]:
+    """What names a lab other than LABS: its bridge, its node veths, its state directory, its rule comments."""
+    ours = "|".join(re.escape(lab) for lab in labs)
+    return re.compile(rf"\blc-(?!(?:{ours})\b)[a-z0-9-]+|\bvb-(?!(?:{ours})-)[a-z0-9]+-|/labs/(?!(?:{ours})/)|labctl:(?!(?:{ours})\b)")
 
 
 def _cmd(proc: Path) -> str:
@@ -79,7 +86,7 @@ class E2ELab:
 def stale_labs(pytest_root: Path) -> list[tuple[str, Path]]:
     """(lab, LABCTL_HOME) of the e2e labs earlier test sessions left running."""
     return sorted((state.parent.name, state.parents[2])
-                  for name in (LAB, HA_LAB) for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{name}/state.json"))
+                  for name in (LAB, HA_LAB, *PAIR) for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{name}/state.json"))
 
 
 def lab_unavailable() -> str | None:

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cloudharness import CloudLab, EmulatedCloud, cloud_env, cloud_lab
+import yaml
+from cloudharness import CloudLab, aws_lab_resources, cloud_env, cloud_lab
 from e2ehelpers import REPO
 
 pytestmark = pytest.mark.e2e
@@ -26,16 +27,6 @@ LAB = "e2eaws"
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudLab]:
     with cloud_lab("aws", LAB, tmp_path_factory.mktemp("labctl-home-aws")) as the_lab:
         yield the_lab
-
-
-def lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
-    sys.path.insert(0, str(REPO / "tests" / "aws"))
-    from awshelpers import Moto
-    from awshelpers import lab_resources as resources
-
-    moto = Moto(endpoint=cloud.env["AWS_ENDPOINT_URL"], pid=0)
-    return resources(moto, lab, access_key=cloud.env["AWS_ACCESS_KEY_ID"], secret_key=cloud.env["AWS_SECRET_ACCESS_KEY"],
-                     region=cloud.env["AWS_REGION"])
 
 
 def test_up_installs_a_cluster_on_cloud_machines(lab: CloudLab) -> None:
@@ -52,6 +43,22 @@ def test_up_installs_a_cluster_on_cloud_machines(lab: CloudLab) -> None:
     status = json.loads(lab.run("status", "--output", "json").stdout)
     nodes = status["nodes"]
     assert len(nodes) == 3 and all(n["ready"] for n in nodes), nodes
+
+
+def test_host_keys_come_from_the_console_and_are_checked(lab: CloudLab) -> None:
+    """Every instance's keys were read from its console before the first SSH, and are the ones it serves."""
+    lab_dir = lab.home / "labs" / LAB
+    pinned: dict[str, list[str]] = {}
+    for line in (lab_dir / "ssh" / "known_hosts").read_text().splitlines():
+        host, key = line.split(" ", 1)
+        pinned.setdefault(host, []).append(key)
+    inventory = yaml.safe_load((lab_dir / "inventory.yml").read_text())
+    hosts = {name: hv["ansible_host"] for group in inventory["all"]["children"].values() for name, hv in (group.get("hosts") or {}).items()}
+    assert sorted(pinned) == sorted(hosts.values()), (pinned, hosts)
+    served = lab.run("ssh", "worker-1", "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
+    assert served.returncode == 0, served.stderr
+    assert " ".join(served.stdout.split()[:2]) in pinned[hosts["worker-1"]]
+    assert "StrictHostKeyChecking=yes" in inventory["all"]["vars"]["ansible_ssh_common_args"]
 
 
 def test_worker_failure_passes(lab: CloudLab) -> None:
@@ -86,7 +93,7 @@ def test_drill_passes_on_the_cloud(lab: CloudLab, drill_id: str) -> None:
     if drill_id == "scale-up":
         # The added worker went through the cloud and its restore gave it back.
         assert len(json.loads(lab.run("status", "--output", "json").stdout)["nodes"]) == 3
-        assert sum(r.startswith("instance ") for r in lab_resources(lab.cloud, LAB)) == 3
+        assert sum(r.startswith("instance ") for r in aws_lab_resources(lab.cloud, LAB)) == 3
 
 
 @pytest.mark.full
@@ -116,5 +123,5 @@ def test_recover_after_labctl_is_killed_mid_drill(lab: CloudLab) -> None:
 def test_down_leaves_nothing(lab: CloudLab) -> None:
     done = lab.run("down", timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert lab_resources(lab.cloud, LAB) == []
+    assert aws_lab_resources(lab.cloud, LAB) == []
     assert not (lab.home / "labs" / LAB).exists()

@@ -1,8 +1,10 @@
-"""The HA topology on this host: three controllers, a three-member etcd cluster, the API load balancer,
-pki-check (each etcd member refuses a kubelet's certificate) and the apiserver-ha drill (pass with its
-fault, fail without). Its own lab, removed at the module's end."""
+"""The HA topology on this host: three controllers, a three-member etcd cluster, the API load balancer (HAProxy;
+`labctl status` shows each API server in it; a second up changes nothing), pki-check (each etcd member refuses
+a kubelet's certificate) and the apiserver-ha drill (pass with its fault, fail without). Its own lab, removed
+at the module's end."""
 
 import json
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -32,6 +34,26 @@ def test_three_controllers_three_etcd_members_one_load_balancer(ha_lab: E2ELab) 
     controller_ips = {n["ip"] for n in status["nodes"] if n["role"] == "controller"}
     assert lb_host not in controller_ips and lb_host in inventory
     assert "api-lb" in inventory
+    # HAProxy's stats, read by status from the host: every controller a backend, every one UP.
+    backends = status["api_lb"]["backends"]
+    assert sorted(b["name"] for b in backends) == sorted(n["name"] for n in status["nodes"] if n["role"] == "controller")
+    assert {b["state"] for b in backends} == {"UP"}, backends
+    assert {b["address"] for b in backends} == controller_ips
+
+
+def test_second_up_changes_nothing(ha_lab: E2ELab) -> None:
+    again = ha_lab.json("up", "--reconcile")
+    assert again["phase"] == "ready"
+    assert again["changed"] == {"cluster": 0, "apps": 0}, again
+
+
+def _backends_up(ha_lab: E2ELab, timeout: float = 30) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {b["name"]: b["state"] for b in ha_lab.json("status")["api_lb"].get("backends", [])}
+        if set(states.values()) == {"UP"} or time.monotonic() > deadline:
+            return states
+        time.sleep(1)
 
 
 def test_pki_check_passes_every_etcd_member_refusing_a_kubelet(ha_lab: E2ELab) -> None:
@@ -48,6 +70,9 @@ def test_apiserver_ha_passes(ha_lab: E2ELab) -> None:
     assert result["verdict"] == "pass", f"error={result.get('error')} unmet={unmet}"
     assert result["restore"] == {"performed": True, "verified": True}
     assert result["timings"]["durations_s"]["time_to_recover"] is not None
+    # The restarted API server is back in the load balancer (after rise good checks).
+    states = _backends_up(ha_lab)
+    assert len(states) == 3 and set(states.values()) == {"UP"}, states
 
 
 def test_apiserver_ha_fails_without_the_fault(ha_lab: E2ELab) -> None:

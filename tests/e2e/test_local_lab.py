@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from e2ehelpers import REPO, E2ELab, host_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -83,13 +85,25 @@ def test_up_reaches_every_check(lab: E2ELab) -> None:
         time.sleep(0.5)
 
 
+CLUSTER_PHASES = ["node boot", "install check", "PKI", "bundle push", "etcd", "control plane", "CNI", "runtime + images",
+                  "kubelet", "proxy", "nodes Ready", "CoreDNS", "apps", "proofs", "Ansible start-up"]
+
+
 def test_second_up_reports_no_changes(lab: E2ELab) -> None:
-    full = lab.json("up", "--reconcile")
+    full = lab.json("up", "--reconcile", "--timings")
     assert full["phase"] == "ready"
     assert full["changed"] == {"cluster": 0, "apps": 0}, full
     assert "cluster_skipped" not in full
-    fast = lab.json("up")
+    # The profile names every phase of the install, in order, and adds up to the whole up.
+    profile = full["profile"]
+    assert [p["phase"] for p in profile["phases"] if p["phase"] != "labctl other"] == CLUSTER_PHASES, profile["phases"]
+    assert profile["total_s"] == pytest.approx(full["seconds"], abs=0.5)
+    python_side = ("node boot", "install check", "Ansible start-up", "labctl other")
+    assert all(p["tasks"] > 0 for p in profile["phases"] if p["phase"] not in python_side)
+    fast = lab.json("up", "--timings")
     assert fast["changed"] == {"cluster": 0, "apps": 0} and fast["cluster_skipped"] is True, fast
+    assert "PKI" not in {p["phase"] for p in fast["profile"]["phases"]}, "a skipped install is no phase"
+    assert "profile" not in lab.json("up"), "the profile only with --timings"
 
 
 def test_access_commands(lab: E2ELab) -> None:
@@ -100,9 +114,37 @@ def test_access_commands(lab: E2ELab) -> None:
     assert "export KUBECONFIG=" in env and str(lab.home) in env
 
 
+def test_node_host_keys_are_pinned_and_checked(lab: E2ELab) -> None:
+    """Each node's own host key is pinned; a key that does not match is refused by `labctl ssh` and Ansible alike."""
+    known = lab.home / "labs" / lab.name / "ssh" / "known_hosts"
+    pinned = {line.split()[0]: line.split(" ", 1)[1] for line in known.read_text().splitlines()}
+    inventory = yaml.safe_load((lab.home / "labs" / lab.name / "inventory.yml").read_text())
+    hosts = {name: hv["ansible_host"] for group in inventory["all"]["children"].values() for name, hv in (group.get("hosts") or {}).items()}
+    assert sorted(pinned) == sorted(hosts.values())
+    served = lab.run("ssh", "worker-1", "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub", check=True).stdout.split()
+    assert pinned[hosts["worker-1"]] == " ".join(served[:2])
+    original = known.read_text()
+    try:
+        # Another node's key at worker-1's address: what a machine answering in its place would show.
+        known.write_text(original.replace(pinned[hosts["worker-1"]], pinned[hosts["worker-2"]]))
+        refused = lab.run("ssh", "worker-1", "--", "true")
+        assert refused.returncode != 0 and "host key" in refused.stderr.lower(), refused.stderr
+        # Ansible as labctl runs it (ansible.cfg, the inventory), minus a control connection still open from before.
+        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_SSH_ARGS": "-o ControlMaster=no"}
+        ansible = subprocess.run(
+            [str(Path(sys.executable).parent / "ansible"), "worker-1", "-i", str(lab.home / "labs" / lab.name / "inventory.yml"),
+             "-m", "ansible.builtin.ping"], env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert ansible.returncode != 0 and "host key verification failed" in ansible.stdout.lower(), ansible.stdout[-2000:]
+    finally:
+        known.write_text(original)
+    assert lab.run("ssh", "worker-1", "--", "true").returncode == 0
+
+
 def test_kubeconfig_and_keys_are_private(lab: E2ELab) -> None:
     lab_dir = lab.home / "labs" / lab.name
-    for path in [lab_dir / "kubeconfig", lab_dir / "ssh" / "id_ed25519", *sorted((lab_dir / "pki").rglob("*.key"))]:
+    private = [lab_dir / "kubeconfig", lab_dir / "ssh" / "id_ed25519", lab_dir / "ssh" / "known_hosts"]
+    for path in [*private, *sorted((lab_dir / "pki").rglob("*.key"))]:
         assert oct(path.stat().st_mode & 0o777) == "0o600", path
 
 

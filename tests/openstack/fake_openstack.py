@@ -241,10 +241,14 @@ class FakeOpenStack:
         return 300, {"versions": [{"id": "v2.16", "status": "CURRENT", "links": [{"rel": "self", "href": f"{self.base_url}/image/v2/"}]}]}
 
     def _list_images(self, request: Request) -> tuple[int, Any]:
-        filters = request.filters({"name", "limit", "marker", "status", "visibility", "sort_key", "sort_dir"})
+        filters = request.filters({"name", "limit", "marker", "status", "visibility", "sort_key", "sort_dir", "sort"})
         images = list(self.cloud.images.values())
         if "name" in filters:
             images = [i for i in images if i["name"] == filters["name"][0]]
+        # Glance's sort syntax (Terraform's data source sends it): key[:asc|desc][,key...], last key first.
+        for part in reversed((filters.get("sort") or [""])[0].split(",") if "sort" in filters else []):
+            key, _, direction = part.partition(":")
+            images.sort(key=lambda image, key=key: str(image.get(key, "")), reverse=direction == "desc")
         if "marker" in filters:
             # One page holds everything: a marker means the client is past the end.
             images = []

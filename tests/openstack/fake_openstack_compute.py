@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fake_openstack_api import ApiError, NotModelled, Request, new_id
@@ -29,6 +30,7 @@ class ComputeApi:
         r("GET", PREFIX, self.version)
         r("GET", f"{PREFIX}/flavors/detail", self.list_flavors)
         r("GET", f"{PREFIX}/flavors/(?P<id>[^/]+)", self.get_flavor)
+        r("GET", f"{PREFIX}/flavors/(?P<id>[^/]+)/os-extra_specs", self.flavor_extra_specs)
         r("GET", f"{PREFIX}/os-keypairs", self.list_keypairs)
         r("POST", f"{PREFIX}/os-keypairs", self.create_keypair)
         r("GET", f"{PREFIX}/os-keypairs/(?P<name>[^/]+)", self.get_keypair)
@@ -39,6 +41,7 @@ class ComputeApi:
         r("GET", f"{PREFIX}/servers/(?P<id>[^/]+)", self.get_server)
         r("DELETE", f"{PREFIX}/servers/(?P<id>[^/]+)", self.delete_server)
         r("GET", f"{PREFIX}/servers/(?P<id>[^/]+)/os-security-groups", self.server_security_groups)
+        r("POST", f"{PREFIX}/servers/(?P<id>[^/]+)/action", self.server_action)
 
     def seed(self) -> None:
         for name, vcpus, ram, disk in (("m1.small", 1, 2048, 20), ("m1.medium", 2, 4096, 40), ("m1.large", 4, 8192, 80)):
@@ -81,6 +84,11 @@ class ComputeApi:
         filters = request.filters({"is_public", "limit", "marker"})
         flavors = [] if "marker" in filters else list(self.cloud.flavors.values())
         return 200, {"flavors": flavors}
+
+    def flavor_extra_specs(self, request: Request) -> tuple[int, Any]:
+        if request.arg("id") not in self.cloud.flavors:
+            raise nova_error(404, "itemNotFound", f"Flavor {request.arg('id')} could not be found.")
+        return 200, {"extra_specs": {}}
 
     def get_flavor(self, request: Request) -> tuple[int, Any]:
         flavor = self.cloud.flavors.get(request.arg("id"))
@@ -197,6 +205,21 @@ class ComputeApi:
         if "status" in filters:
             servers = [s for s in servers if s["status"] == filters["status"][0].upper()]
         return 200, {"servers": [self._server_view(s) for s in servers]}
+
+    # A server's console log by server id; the plain fake boots nothing, so its consoles are empty.
+    console_of: Callable[[str], str] = staticmethod(lambda _server_id: "")
+
+    def server_action(self, request: Request) -> tuple[int, Any]:
+        if request.arg("id") not in self.cloud.servers:
+            raise nova_error(404, "itemNotFound", f"Instance {request.arg('id')} could not be found.")
+        action = request.body or {}
+        if "os-getConsoleOutput" not in action:
+            raise nova_error(400, "badRequest", f"this cloud supports only os-getConsoleOutput, not {', '.join(action) or 'nothing'}")
+        text = type(self).console_of(request.arg("id"))
+        length = (action["os-getConsoleOutput"] or {}).get("length")
+        if length not in (None, -1):
+            text = "".join(text.splitlines(keepends=True)[-int(length):])
+        return 200, {"output": text}
 
     def get_server(self, request: Request) -> tuple[int, Any]:
         server = self.cloud.servers.get(request.arg("id"))

@@ -4,6 +4,7 @@ No terraform binary or cloud is used: the configuration is read as data, and
 `terraform output -json` is a fixture in the shape outputs.tf produces.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ from typing import Any
 import hcl2
 import pytest
 import yaml
+from fake_openstack import FakeOpenStack
+from openstack_testenv import write_clouds_yaml
 
 from labctl.config import LabConfig
 from labctl.providers import terraform
@@ -211,3 +214,60 @@ def test_checkov_offline() -> None:
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Failed checks: 0" in result.stdout
     assert "Passed checks: " in result.stdout
+
+
+# --- with a terraform binary -----------------------------------------------------------
+
+# Built by `scripts/setup.sh --test-tools` from the Go module proxy (no Terraform registry here).
+MIRROR = Path(os.environ.get("LABCTL_CACHE", Path.home() / ".cache" / "labctl")) / "terraform-mirror"
+
+
+def _terraform_workdir(tmp_path: Path, **env: str) -> tuple[Path, dict[str, str]]:
+    if shutil.which("terraform") is None:
+        pytest.skip("needs terraform on PATH")
+    assert (MIRROR / "registry.terraform.io" / "terraform-provider-openstack").is_dir(), (
+        f"no OpenStack provider in {MIRROR}: run scripts/setup.sh --test-tools"
+    )
+    rc = tmp_path / "terraformrc"
+    # Offline: providers only from the local mirror, never a registry.
+    rc.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n'
+                  '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n')
+    workdir = tmp_path / "tf"
+    shutil.copytree(TF_DIR, workdir)
+    return workdir, {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", **env}
+
+
+def _terraform(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["terraform", *args, "-no-color"], cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_terraform_formats_and_validates(tmp_path: Path) -> None:
+    workdir, env = _terraform_workdir(tmp_path)
+    fmt = _terraform(workdir, env, "fmt", "-check", "-diff")
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    init = _terraform(workdir, env, "init", "-input=false", "-backend=false")
+    assert init.returncode == 0, init.stdout + init.stderr
+    valid = _terraform(workdir, env, "validate")
+    assert valid.returncode == 0 and "The configuration is valid" in valid.stdout, valid.stdout + valid.stderr
+
+
+def test_terraform_plans_against_the_cloud(tmp_path: Path, fake_cloud: FakeOpenStack) -> None:
+    """The data sources find the image, flavor and external network through the cloud's API, from clouds.yaml."""
+    clouds = write_clouds_yaml(tmp_path / "clouds.yaml", fake_cloud)
+    workdir, env = _terraform_workdir(tmp_path, OS_CLIENT_CONFIG_FILE=str(clouds))
+    key = tmp_path / "id_ed25519.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM5zOacZ+zf0aAB9r/A8pzTGzfvqhO0QFo22IzFfAr5p plan\n")
+    cloud_name = next(iter(yaml.safe_load(clouds.read_text())["clouds"]))
+    (workdir / "test.auto.tfvars.json").write_text(
+        json.dumps({"lab_name": "plan1", "cloud": cloud_name, "allow_from": "192.0.2.10/32", "ssh_public_key_file": str(key)})
+    )
+    init = _terraform(workdir, env, "init", "-input=false", "-backend=false")
+    assert init.returncode == 0, init.stdout + init.stderr
+    plan = _terraform(workdir, env, "plan", "-input=false")
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr
+    assert "Plan: 21 to add, 0 to change, 0 to destroy." in plan.stdout
+    for address in ("openstack_compute_instance_v2.node[\"controller-1\"]", "openstack_networking_secgroup_v2.lab",
+                    "openstack_networking_floatingip_v2.node[\"worker-1\"]"):
+        assert f"# {address} will be created" in plan.stdout, address
+    assert '"labctl-lab=plan1"' in plan.stdout

@@ -96,3 +96,17 @@ def test_json_errors_are_json_on_stdout(labctl_home: Path) -> None:
     error = json.loads(done.stdout)
     assert error == {"error": "no lab named ghost: run `labctl up` (or pass --lab NAME of an existing lab)", "exit_code": 2}
     assert done.stderr.strip().startswith("error: no lab named ghost")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("up", "--bogus"), ("--bogus", "labctl up -h")),
+        (("nosuch",), ("nosuch", "labctl -h")),
+        (("up", "--controllers", "x"), ("--controllers", "labctl up -h")),
+        (("drill", "pod-kill", "--lab"), ("--lab", "requires an argument")),
+    ],
+)
+def test_usage_errors_are_one_line(labctl_home: Path, args: tuple[str, ...], needles: tuple[str, ...]) -> None:
+    one_error_line(run_cli(*args, home=labctl_home), *needles)
+    assert not labctl_home.exists()

@@ -110,6 +110,17 @@ def test_certificates_etcd_once_shared_with_the_cluster_ca_are_gone(pki: Pki) ->
     assert not list(pki.root.glob("etcd-*")) and not list(pki.root.glob("apiserver-etcd-client.*"))
 
 
+def test_the_admin_kubeconfig_names_everything_after_its_lab(pki: Pki) -> None:
+    """kubectl merges KUBECONFIG=a:b by entry name, the first file winning: a user entry named alike in two
+    labs would hand lab b's context lab a's client certificate."""
+    import yaml
+
+    config = yaml.safe_load((pki.root.parent / "kubeconfig").read_text())
+    names = [entry["name"] for key in ("clusters", "users", "contexts") for entry in config[key]]
+    assert names and all("unit" in name for name in names), names
+    assert config["contexts"][0]["context"]["user"] == config["users"][0]["name"]
+
+
 def test_a_second_run_changes_nothing(pki: Pki) -> None:
     assert pki.runs[0].total_changed > 0
     assert pki.runs[1].total_changed == 0

@@ -59,3 +59,35 @@ def test_refused_connection_is_a_failure() -> None:
 def test_outage_runs_to_the_last_sample_when_never_recovered() -> None:
     series = TargetSeries(Target("x", "http://x/"), samples=[[0.0, True, 1, None], [1.0, False, None, "e"], [2.0, False, None, "e"]])
     assert series.summary(1.0)["longest_outage_s"] == 2.0
+
+
+class Slow(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        time.sleep(0.3)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"nginx ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_fifth_of_a_second_never_oversamples_and_a_slow_answer_is_no_outage(server: str) -> None:
+    # At 0.2 s a healthy answer slower than the interval must count as up, and the probe must not
+    # sample faster than the interval: at most one sample per interval since the start, per target.
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        slow = Target("slow", f"http://127.0.0.1:{httpd.server_address[1]}/", expect_contains="nginx")
+        probe = AvailabilityProbe([slow, Target("fast", server, expect_contains="nginx")], interval_s=0.2).start()
+        time.sleep(1.5)
+        summary = probe.stop()
+    finally:
+        httpd.shutdown()
+    assert summary["interval_s"] == 0.2
+    for target in summary["targets"]:
+        assert target["samples"] >= 2 and target["success_ratio"] == 1.0 and target["longest_outage_s"] == 0.0
+        offsets = [s[0] for s in target["timeline"]]
+        assert offsets == sorted(offsets)
+        # Half a sample of slack for clock rounding; sampling back to back would take hundreds.
+        assert target["samples"] <= offsets[-1] / 0.2 + 1.5, target["name"]

@@ -183,3 +183,16 @@ def test_stagger_never_overlaps_labels_in_a_row() -> None:
     for row in set(rows):
         spans = sorted((x, x + w) for (x, w), r in zip(labels, rows, strict=True) if r == row)
         assert all(a_end < b_start for (_a, a_end), (b_start, _b) in itertools.pairwise(spans))
+
+
+def test_a_slow_answer_at_a_fifth_of_a_second_is_not_a_gap() -> None:
+    # At 0.2 s a healthy answer can take longer than the interval on a loaded host: the next sample
+    # then starts when it returns. That is no missing sample, so no grey cell; a real pause still is.
+    timeline: list[list[Any]] = [
+        [0.0, True, 350.0, None],
+        [0.35, True, 20.0, None],
+        [0.55, True, 20.0, None],
+        [1.4, True, 20.0, None],
+    ]
+    runs = _runs(timeline, 0.2)
+    assert [(r.ok, r.start, round(r.end, 3), r.count) for r in runs] == [(True, 0.0, 0.75, 3), (True, 1.4, 1.6, 1)]

@@ -103,6 +103,7 @@ ENV_PLAYBOOK = """
           pointer: "{{ lookup('env', 'AWS_SHARED_CREDENTIALS_FILE') }}"
           home: "{{ lookup('env', 'HOME') }}"
           other: "{{ lookup('env', 'UNRELATED_SETTING') }}"
+          host_key_checking: "{{ lookup('ansible.builtin.config', 'HOST_KEY_CHECKING') }}"
 """
 
 
@@ -113,6 +114,8 @@ def test_playbooks_see_an_allowlisted_environment(tmp_path: Path, monkeypatch: p
     assert result.succeeded, result.failures
     assert result.stats["passed"] == "yes" and result.stats["pointer"] == "/proc/1/fd/3"
     assert result.stats["home"] and result.stats["other"] == ""
+    # ansible-runner would turn it off; the lab's pinned host keys are only worth anything checked.
+    assert result.stats["host_key_checking"] in (True, "True")
 
 
 NESTED_PLAYBOOK = """
