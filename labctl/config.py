@@ -179,6 +179,19 @@ class LabConfig(Strict):
                 raise ValueError(f"local.subnet {self.local.subnet} has room for {hosts} nodes, topology needs {wanted}")
         return self
 
+    @model_validator(mode="after")
+    def fits_pod_cidr(self) -> "LabConfig":
+        # Node N's pods get the (N+1)th /24 of pod_cidr (playbooks/group_vars/all.yml), the first /24 unused.
+        pods = ipaddress.ip_network(self.network.pod_cidr)
+        room = 2 ** max(0, 24 - pods.prefixlen) - 1
+        wanted = self.topology.controllers + self.topology.workers + 2  # + load balancer, scale-up spare
+        if wanted > room:
+            raise ValueError(
+                f"network.pod_cidr {self.network.pod_cidr} has a /24 for {room} nodes, topology needs {wanted}: "
+                "each node's pods get a /24 of it, choose a larger range"
+            )
+        return self
+
 
 TYPE_NAMES = {
     "int_type": "an integer",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import psutil
+
 from labctl.errors import LabBusyError
 
 # Set by a lock holder for the commands it starts (see LabLock.acquire).
@@ -30,30 +32,15 @@ class Holder:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return psutil.pid_exists(pid)
 
 
 def _ancestors(pid: int) -> list[int]:
-    """Parent chain of PID (Linux /proc); empty where /proc is missing."""
-    chain = []
-    for _ in range(64):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            break
-        # comm may contain spaces and parentheses: the fields after the last ')' are fixed.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid <= 0:
-            break
-        chain.append(ppid)
-        pid = ppid
-    return chain
+    """Parent chain of PID; empty if PID is gone."""
+    try:
+        return [parent.pid for parent in psutil.Process(pid).parents()]
+    except psutil.Error:
+        return []
 
 
 def read_holder(path: Path) -> Holder | None:

@@ -21,6 +21,7 @@ from labctl.bundle.layout import bundle_dir, exclusive, publish, remove_stale_te
 from labctl.bundle.manifest import Manifest, record
 from labctl.bundle.spec import ArtifactSpec, BuildContext
 from labctl.errors import InfraError, LabctlError, UsageError, one_line
+from labctl.mounts import mounts_under
 
 OnStep = Callable[[str, str, str], None]
 SCRATCH_PREFIX = ".scratch-"
@@ -54,12 +55,7 @@ def select(specs: list[ArtifactSpec], only: list[str] | None) -> list[ArtifactSp
 
 
 def _mounted_under(path: Path) -> bool:
-    prefix = str(path.resolve()) + "/"
-    try:
-        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return False
-    return any(line.split()[4].startswith(prefix) for line in mounts if len(line.split()) > 4)
+    return any(m != str(path.resolve()) for m in mounts_under(str(path.resolve())))
 
 
 def _remove_stale_scratch(root: Path) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 
 from labctl.bundle import catalog
@@ -98,19 +99,22 @@ def _optional_key(spec: ArtifactSpec) -> str:
     return short if spec.kind == "rootfs" else f"{short}_{spec.kind}"
 
 
-_TEMPLATE = re.compile(r"\{\{\s*(\w+)\s*\}\}|\{(\w+)\}")
+# The built-in templates' {var} placeholders, turned into Jinja's {{ var }} (a kubespray
+# variables file uses Jinja, filters included).
+_SINGLE_BRACE = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+_JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 def render(template: str, variables: dict[str, str], what: str) -> str:
-    """Fill {var} and Jinja-style {{ var }} placeholders, recursively."""
+    """Fill {var} and Jinja {{ var | filter }} placeholders; variables may hold templates themselves."""
     out = template
     for _ in range(5):
-        def sub(m: re.Match[str]) -> str:
-            key = m.group(1) or m.group(2)
-            if key not in variables:
-                raise UsageError(f"bundle fetch: {what}: unknown variable {key!r} in {template!r}")
-            return variables[key]
-        new = _TEMPLATE.sub(sub, out)
+        try:
+            new = _JINJA.from_string(_SINGLE_BRACE.sub(r"{{ \1 }}", out)).render(variables)
+        except jinja2.UndefinedError as exc:
+            raise UsageError(f"bundle fetch: {what}: {exc.message} in {template!r}: define it in the sources file") from None
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"bundle fetch: {what}: cannot render {template!r}: {exc}") from None
         if new == out:
             break
         out = new

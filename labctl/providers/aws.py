@@ -358,11 +358,13 @@ class AwsProvider:
             time.sleep(5)
 
     def _wait_gone(self, aws: AwsSession, lab: str, instance_id: str, timeout: float = WAIT_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        while any(i["InstanceId"] == instance_id for i in lab_instances(aws, lab, ("pending", "running", "stopping", "shutting-down"))):
-            if time.monotonic() > deadline:
-                raise InfraError(f"instance {instance_id} of lab {lab} is still not terminated after {timeout:.0f}s: run the command again")
-            time.sleep(2)
+        delay_s = 2
+        waiter = aws.client("ec2").get_waiter("instance_terminated")
+        try:
+            waiter.wait(InstanceIds=[instance_id], WaiterConfig={"Delay": delay_s, "MaxAttempts": max(1, int(timeout // delay_s))})
+        except botocore.exceptions.WaiterError:
+            message = f"instance {instance_id} of lab {lab} is still not terminated after {timeout:.0f}s: run the command again"
+            raise InfraError(message) from None
 
     def _session_of(self, ctx: ProviderContext) -> AwsSession:
         region = ctx.lab.read_state().get("aws_region") or ctx.config.aws.region

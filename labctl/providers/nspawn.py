@@ -7,6 +7,7 @@ namespace on the lab bridge, systemd as PID 1, sshd with the lab key.
 The host has no systemd, so each nspawn runs detached and is tracked by PID.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labctl.errors import InfraError
+from labctl.mounts import mount_points, mounts_under
 
 # Bind-mounted from real directories: containerd's overlay snapshotter cannot
 # stack on the node's own overlay root, and etcd wants a plain filesystem.
@@ -133,9 +135,7 @@ def _run(cmd: list[str]) -> None:
 
 
 def is_mounted(path: Path) -> bool:
-    target = str(path.resolve())
-    with open("/proc/self/mountinfo") as handle:
-        return any(line.split()[4] == target for line in handle)
+    return str(path.resolve()) in mount_points()
 
 
 def mount_root(spec: NodeSpec, lower: Path) -> None:
@@ -157,10 +157,7 @@ def mount_root(spec: NodeSpec, lower: Path) -> None:
 
 def unmount_all(spec: NodeSpec) -> None:
     """Unmount everything below the node's root, deepest first."""
-    root = str(spec.root.resolve())
-    with open("/proc/self/mountinfo") as handle:
-        targets = [line.split()[4] for line in handle]
-    for target in sorted({t for t in targets if t == root or t.startswith(root + "/")}, key=len, reverse=True):
+    for target in sorted(set(mounts_under(str(spec.root.resolve()))), key=len, reverse=True):
         subprocess.run(["umount", "-l", target], capture_output=True)
 
 
@@ -318,20 +315,71 @@ def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
     )
 
 
+def node_init(spec: NodeSpec) -> int | None:
+    """Host PID of the node's init (PID 1 of its PID namespace, rooted at the node's root).
+
+    Found from the process table, not from nspawn, because an init outlives an nspawn
+    that was SIGKILLed: it is reparented to the host's init and keeps the node running.
+    """
+    try:
+        root = os.stat(spec.root)
+    except OSError:
+        return None
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            proc_root = os.stat(f"/proc/{entry.name}/root")
+            if (proc_root.st_dev, proc_root.st_ino) != (root.st_dev, root.st_ino):
+                continue
+            with open(f"/proc/{entry.name}/status") as handle:
+                nspid = next((line.split()[1:] for line in handle if line.startswith("NSpid:")), [])
+        except OSError:
+            continue
+        if len(nspid) > 1 and nspid[-1] == "1":
+            return int(entry.name)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    """PID runs (a zombie has exited: it waits only for its parent to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_exit(pid: int, deadline_s: float) -> bool:
+    end = time.monotonic() + deadline_s
+    while _alive(pid):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def stop(spec: NodeSpec, grace_s: float = 15) -> None:
-    """Power the node off (SIGRTMIN+4 asks systemd to halt), then kill what remains."""
+    """Power the node off (nspawn turns SIGTERM into a clean shutdown), then kill what remains.
+
+    SIGKILL goes to the node's init: the kernel then kills every process of its PID
+    namespace, the node's containers included, which killing nspawn alone does not.
+    """
     pid = read_pid(spec)
+    init = node_init(spec)
     if pid:
         try:
-            # nspawn forwards SIGTERM to the container's init as a clean shutdown request.
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pid = None
-        end = time.monotonic() + grace_s
-        while pid and time.monotonic() < end and Path(f"/proc/{pid}").exists():
-            time.sleep(0.2)
-        if pid and Path(f"/proc/{pid}").exists():
-            os.killpg(pid, signal.SIGKILL)
-            time.sleep(0.3)
+    if pid and _wait_exit(pid, grace_s) and (init is None or _wait_exit(init, 2)):
+        init = None
+    if init is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(init, signal.SIGKILL)
+        _wait_exit(init, 10)
+    if pid and _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+        _wait_exit(pid, 5)
     spec.pid_file.unlink(missing_ok=True)
     unmount_all(spec)

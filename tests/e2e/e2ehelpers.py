@@ -20,7 +20,7 @@ PAIR = ("pair-a", "pair-b")
 
 
 def host_snapshot(labs: tuple[str, ...] = (LAB,)) -> dict[str, Any]:
-    """What LABS may touch on the host: links, routes, iptables rules, mounts, nspawn processes."""
+    """What LABS may touch on the host: links, routes, iptables rules, mounts, nspawn processes, node inits."""
     def out(cmd: list[str]) -> list[str]:
         return sorted(subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines())
 
@@ -34,10 +34,33 @@ def host_snapshot(labs: tuple[str, ...] = (LAB,)) -> dict[str, Any]:
         "iptables": out(["iptables", "-S"]),
         "mounts": sorted(m for m in mounts if "labctl" in m),
         "nspawn": sorted(nspawn),
+        "node_inits": node_inits(),
     }
     # Other labs on the same host (a developer's, say) come and go on their own.
     other_lab = other_labs_pattern(labs)
     return {key: [item for item in items if not other_lab.search(item)] for key, items in snapshot.items()}
+
+
+def node_inits() -> list[str]:
+    """Every node init on the host, by its node's directory in a lab (the source of its state binds).
+
+    An init that outlives its nspawn keeps a node running after `down`: the nspawn list
+    does not show it.
+    """
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text().splitlines()
+            nspid = next((line.split()[1:] for line in status if line.startswith("NSpid:")), [])
+            if len(nspid) != 2 or nspid[-1] != "1":
+                continue
+            sources = [line.split()[3] for line in (proc / "mountinfo").read_text().splitlines()]
+        except OSError:
+            continue
+        found += sorted({m.group(0) for m in map(re.compile(r".*/labs/[^/]+/nodes/[^/]+").match, sources) if m})
+    return sorted(found)
 
 
 def other_labs_pattern(labs: tuple[str, ...]) -> re.Pattern[str]:

@@ -14,7 +14,7 @@ import pytest
 from labctl import bundle
 from labctl.bundle import versions
 from labctl.bundle.fetch import published_sha256, render
-from labctl.errors import InfraError
+from labctl.errors import InfraError, UsageError
 
 KUBE = versions.KUBERNETES_VERSION
 ETCD = versions.ETCD_VERSION
@@ -142,6 +142,17 @@ def test_published_sha256_formats() -> None:
 def test_render_both_template_styles() -> None:
     variables = {"a": "1", "b": "{a}-2"}
     assert render("{{ b }}/{a}", variables, "t") == "1-2/1"
+
+
+def test_render_takes_a_kubespray_variables_file_with_filters() -> None:
+    variables = {"image_arch": "AMD64", "kube_version": "v1.36.3", "dl_k8s_io_url": "https://dl.example",
+                 "kubelet_download_url": "{{ dl_k8s_io_url }}/release/{{ kube_version }}/bin/linux/{{ image_arch | lower }}/kubelet"}
+    assert render("{{ kubelet_download_url }}", variables, "kubelet") == "https://dl.example/release/v1.36.3/bin/linux/amd64/kubelet"
+
+
+def test_render_names_an_unknown_variable() -> None:
+    with pytest.raises(UsageError, match="'mirror' is undefined"):
+        render("{mirror}/x", {}, "t")
 
 
 def test_image_fetched_when_the_sources_file_names_it(site: tuple[Path, str], tmp_path: Path,

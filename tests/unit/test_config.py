@@ -31,6 +31,7 @@ def test_missing_file_means_defaults(tmp_path: Path) -> None:
         ({"provider": "gcp"}, "provider"),
         ({"apps": {"guestbook": {"node_port": 31000}}}, "must differ"),
         ({"oops": 1}, "unknown key 'oops'"),
+        ({"network": {"pod_cidr": "10.244.0.0/23"}}, "network.pod_cidr 10.244.0.0/23 has a /24 for 1 nodes"),
     ],
 )
 def test_invalid_configs_name_the_field(data: dict, message: str) -> None:

@@ -53,8 +53,8 @@ def test_never_a_range_in_use_on_the_host(labctl_home: Path, host: list) -> None
 
 
 def test_never_a_range_overlapping_the_pod_or_service_cidr(labctl_home: Path, host: list) -> None:
-    network = {"pod_cidr": "10.213.0.0/22", "service_cidr": "10.213.4.0/24", "cluster_dns": "10.213.4.10"}
-    assert claim("lab", {"network": network}) == Net("10.213.5.0/24")
+    network = {"pod_cidr": "10.213.0.0/21", "service_cidr": "10.213.8.0/24", "cluster_dns": "10.213.8.10"}
+    assert claim("lab", {"network": network}) == Net("10.213.9.0/24")
 
 
 def test_never_a_range_another_lab_recorded_even_stopped(labctl_home: Path, host: list) -> None:
