@@ -93,13 +93,26 @@ def print_error(message: str) -> None:
     err_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
-def fail(error: LabctlError, output: str = "text") -> None:
-    """The one error path: a line on stderr and, for --output json, the same as JSON on stdout."""
-    message = one_line(str(error))
+def report_error(message: str, exit_code: int, output: str = "text") -> None:
+    """The one error report: a line on stderr and, for --output json, the same as JSON on stdout."""
     print_error(message)
     if output == "json":
-        sys.stdout.write(json.dumps({"error": message, "exit_code": error.exit_code}) + "\n")
+        sys.stdout.write(json.dumps({"error": message, "exit_code": exit_code}) + "\n")
+
+
+def fail(error: LabctlError, output: str = "text") -> None:
+    report_error(one_line(str(error)), error.exit_code, output)
     raise typer.Exit(error.exit_code)
+
+
+def output_asked(argv: list[str]) -> str:
+    """The --output of a command line Click could not parse (its usage error comes before the option's value)."""
+    for i, arg in enumerate(argv):
+        if arg in ("--output", "-o") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--output="):
+            return arg.removeprefix("--output=")
+    return "text"
 
 
 def emit(ui: "Ui", data: Any, text: Any = None) -> None:
@@ -745,7 +758,7 @@ def main() -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except ClickUsageError as error:
         where = error.ctx.command_path if error.ctx is not None else "labctl"
-        print_error(f"{one_line(error.format_message())} — see `{where} -h`")
+        report_error(f"{one_line(error.format_message())} — see `{where} -h`", EXIT_USAGE, output_asked(sys.argv[1:]))
         sys.exit(EXIT_USAGE)
     except typer.Abort:
         err_console().print("aborted")

@@ -110,3 +110,10 @@ def test_json_errors_are_json_on_stdout(labctl_home: Path) -> None:
 def test_usage_errors_are_one_line(labctl_home: Path, args: tuple[str, ...], needles: tuple[str, ...]) -> None:
     one_error_line(run_cli(*args, home=labctl_home), *needles)
     assert not labctl_home.exists()
+
+
+@pytest.mark.parametrize("output", [("--output", "json"), ("-o", "json"), ("--output=json",)])
+def test_usage_errors_are_json_on_stdout_when_json_is_asked(labctl_home: Path, output: tuple[str, ...]) -> None:
+    done = run_cli("status", *output, "--bogus", home=labctl_home)
+    line = one_error_line(done, "--bogus")
+    assert json.loads(done.stdout) == {"error": line.removeprefix("error: "), "exit_code": 2}
