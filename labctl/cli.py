@@ -542,6 +542,31 @@ def node_remove(
     emit(ui, summary, f"node {name} removed from lab {lab}")
 
 
+user_app = typer.Typer(help="Users of a lab besides its admin.", epilog=EPILOG, invoke_without_command=True, callback=bare_help, **PLAIN)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (the certificate's CN, as RBAC sees it).")],
+    role: Annotated[str, typer.Option(help="ClusterRole bound to the user: view, edit, admin or cluster-admin.")] = "cluster-admin",
+    lab: LabOpt = "default",
+    output: OutputOpt = "text",
+    verbose: VerboseOpt = False,
+) -> None:
+    """Give a user their own client certificate (RBAC-bound), kubeconfig and SSH key for this lab."""
+    from labctl import users
+
+    try:
+        ui = make_ui(output, verbose)
+        summary = users.add(open_lab(lab), name, role, ui)
+    except LabctlError as error:
+        fail(error, output)
+        return
+    emit(ui, summary, f"user [bold]{name}[/] ({role}) on lab {lab}: KUBECONFIG={summary['kubeconfig']}\n"
+                      f"  ssh: {summary['nodes'][0]['ssh'] if summary['nodes'] else ''}")
+
+
 # --- access -------------------------------------------------------------------
 
 
@@ -777,3 +802,9 @@ def main() -> None:
 
 
 _ = EXIT_USAGE
+
+
+# Registered last: the class commands use this module's helpers.
+from labctl.cli_class import class_app  # noqa: E402
+
+app.add_typer(class_app, name="class")

@@ -17,6 +17,9 @@ HA_LAB = "e2eha"
 HA_SUBNET = "10.213.97.0/24"
 # Two labs up at once with no subnet configured (test_side_by_side.py).
 PAIR = ("pair-a", "pair-b")
+# A class of students' labs (test_class.py).
+CLASS = "e2ec"
+CLASS_LABS = (f"{CLASS}-ann", f"{CLASS}-bob")
 
 
 def host_snapshot(labs: tuple[str, ...] = (LAB,)) -> dict[str, Any]:
@@ -108,8 +111,8 @@ class E2ELab:
 
 def stale_labs(pytest_root: Path) -> list[tuple[str, Path]]:
     """(lab, LABCTL_HOME) of the e2e labs earlier test sessions left running."""
-    return sorted((state.parent.name, state.parents[2])
-                  for name in (LAB, HA_LAB, *PAIR) for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{name}/state.json"))
+    return sorted((state.parent.name, state.parents[2]) for name in (LAB, HA_LAB, *PAIR, *CLASS_LABS)
+                  for state in pytest_root.glob(f"pytest-*/labctl-home*/labs/{name}/state.json"))
 
 
 def lab_unavailable() -> str | None:
