@@ -119,11 +119,12 @@ def class_drill(
     except LabctlError as error:
         fail(error, output)
         return
-    table = new_table("student", "lab", "verdict", "availability", "s", "result")
+    table = new_table("student", "lab", "verdict", "availability", "score", "s", "result")
     for row in summary["labs"]:
         colour = {"pass": "green", "fail": "red"}.get(row["verdict"], "yellow")
         ratio = f"{row['availability'] * 100:.1f} %" if row["availability"] is not None else ""
-        table.add_row(row["student"], row["lab"], f"[{colour}]{row['verdict']}[/]", ratio, f"{row['seconds']:.0f}",
+        score = f"{row['score']:.1f}" if row["score"] is not None else ""
+        table.add_row(row["student"], row["lab"], f"[{colour}]{row['verdict']}[/]", ratio, score, f"{row['seconds']:.0f}",
                       row["result_id"] or (row["error"] or ""))
     _finish(ui, summary, table)
 

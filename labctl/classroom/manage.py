@@ -83,14 +83,13 @@ def drill(name: str, drill_id: str, students: list[str] | None, parallel: int, u
     for row, outcome in zip(_rows(outcomes), outcomes, strict=True):
         result = outcome.data if isinstance(outcome.data, dict) and "verdict" in outcome.data else {}
         labs.append({**row, "verdict": result.get("verdict", "error"), "result_id": result.get("id"),
-                     "availability": _availability(result)})
+                     "availability": _availability(result), "score": (result.get("score") or {}).get("value")})
     return {"class": name, "drill": drill_id, "labs": labs, "exit_code": fanout.worst_exit(outcomes)}
 
 
 def _availability(result: dict[str, Any]) -> float | None:
-    probes = result.get("availability") or {}
-    ratios = [p.get("ratio") for p in probes.values() if isinstance(p, dict) and isinstance(p.get("ratio"), int | float)]
-    return round(min(ratios), 4) if ratios else None
+    ratio = (result.get("availability") or {}).get("success_ratio")
+    return round(float(ratio), 4) if isinstance(ratio, int | float) else None
 
 
 def each(name: str, command: list[str], students: list[str] | None, parallel: int, ui: Ui) -> dict[str, Any]:
