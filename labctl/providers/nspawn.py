@@ -222,8 +222,12 @@ def customise(spec: NodeSpec, public_key: str, hosts: dict[str, str]) -> list[Pa
     (root / "etc/hosts").write_text("\n".join(host_lines) + "\n")
     ssh_dir = root / "root/.ssh"
     ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (ssh_dir / "authorized_keys").write_text(public_key.strip() + "\n")
-    os.chmod(ssh_dir / "authorized_keys", 0o600)
+    # Added, not written over: keys given to the lab's users (`labctl user add`) survive a second `up`.
+    authorized = ssh_dir / "authorized_keys"
+    keys = authorized.read_text().splitlines() if authorized.exists() else []
+    if public_key.strip() not in keys:
+        authorized.write_text("".join(f"{key}\n" for key in [*keys, public_key.strip()]))
+    os.chmod(authorized, 0o600)
     host_keys = make_host_keys(spec)
     resolv = root / "etc/resolv.conf"
     if resolv.is_symlink() or not resolv.exists():
