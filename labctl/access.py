@@ -39,13 +39,14 @@ def kubectl(lab: Lab, args: list[str]) -> int:
     return subprocess.call(command)
 
 
-def ssh_command(lab: Lab, node_name: str, args: list[str]) -> list[str]:
+def ssh_command(lab: Lab, node_name: str, args: list[str], key: Path | None = None) -> list[str]:
+    """ssh to the node with the lab's pinned host keys, as the lab's admin or with a user's KEY."""
     node = load_inventory(lab.inventory_path).node(node_name)
-    if not lab.ssh_key_path.exists():
+    if key is None and not lab.ssh_key_path.exists():
         raise UsageError(f"lab {lab.name} has no SSH key: run `labctl up --lab {lab.name}`")
     command = [
         "ssh",
-        "-i", str(lab.ssh_key_path),
+        "-i", str(key or lab.ssh_key_path),
         *known_hosts.client_options(lab.known_hosts_path),
         "-o", "LogLevel=ERROR",
         f"{node.ansible_user}@{node.ansible_host}",

@@ -4,10 +4,11 @@ Made by the user_access role; the certificate is signed by the lab's CA, so it o
 """
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
-from labctl import known_hosts
+from labctl.access import ssh_command
 from labctl.errors import UsageError
 from labctl.inventory import load_inventory
 from labctl.lab import Lab
@@ -37,9 +38,8 @@ def access(lab: Lab, name: str) -> dict[str, Any]:
     if not (where / "kubeconfig").exists():
         raise UsageError(f"lab {lab.name} has no user '{name}': run `labctl user add {name} --lab {lab.name}`")
     inventory = load_inventory(lab.inventory_path)
-    ssh_options = " ".join(known_hosts.client_options(lab.known_hosts_path))
-    nodes = [{"name": n.name, "address": n.ansible_host,
-              "ssh": f"ssh -i {where / 'id_ed25519'} {ssh_options} {n.ansible_user}@{n.ansible_host}"} for n in inventory.nodes]
+    nodes = [{"name": n.name, "address": n.ansible_host, "ssh": shlex.join(ssh_command(lab, n.name, [], key=where / "id_ed25519"))}
+             for n in inventory.nodes]
     return {"lab": lab.name, "user": name, "dir": str(where), "kubeconfig": str(where / "kubeconfig"),
             "ssh_key": str(where / "id_ed25519"), "known_hosts": str(lab.known_hosts_path), "nodes": nodes}
 
