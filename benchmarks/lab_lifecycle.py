@@ -91,7 +91,7 @@ def main() -> None:
     if profiles:
         for name, median in phase_medians(profiles).items():
             print(f"median phase {name}: " + json.dumps(median))
-    print("targets: up <= 180 s, re-up <= 30 s, down <= 30 s, memory <= 3 GiB")
+    print("targets (issue #13): up <= 60 s, re-up <= 5 s, down <= 5 s, memory <= 1.2 GiB")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ansible_mitogen.plugins.strategy as mitogen_strategies
 from ansible_runner.interface import init_runner
 
 from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
@@ -149,7 +150,13 @@ def ansible_env() -> dict[str, str]:
         "ANSIBLE_FORCE_COLOR": "0",
         # ansible-runner turns host key checking off unless told otherwise.
         "ANSIBLE_HOST_KEY_CHECKING": "True",
+        **mitogen_env(),
     }
+
+
+def mitogen_env() -> dict[str, str]:
+    """Mitogen's strategy: one persistent Python per host runs every task, instead of a fresh one per task."""
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(Path(mitogen_strategies.__file__).parent), "ANSIBLE_STRATEGY": "mitogen_linear"}
 
 
 def run_playbook(

@@ -85,6 +85,23 @@ def test_up_reaches_every_check(lab: E2ELab) -> None:
         time.sleep(0.5)
 
 
+# The handlers that restart a service when its files change.
+RESTART_HANDLERS = {"Restart etcd", "Restart control plane", "Apply pod routes", "Restart containerd", "Restart kubelet",
+                    "Restart kube-proxy"}
+
+
+def test_the_first_up_restarts_no_service_it_just_started(lab: E2ELab) -> None:
+    """Every unit reads its final files at its first start: a restart right after would only cost time."""
+    artifacts = lab.home / "labs" / lab.name / "logs" / "runner" / "artifacts"
+    first_install = sorted(artifacts.glob("*-cluster-*"))[0]
+    ran = set()
+    for path in (first_install / "job_events").glob("*.json"):
+        event = json.loads(path.read_text())
+        if event.get("event") == "runner_on_ok" and event["event_data"].get("task") in RESTART_HANDLERS:
+            ran.add(f"{event['event_data']['task']} on {event['event_data']['host']}")
+    assert not ran, sorted(ran)
+
+
 CLUSTER_PHASES = ["node boot", "install check", "PKI", "bundle push", "etcd", "control plane", "CNI", "runtime + images",
                   "kubelet", "proxy", "nodes Ready", "CoreDNS", "apps", "proofs", "Ansible start-up"]
 

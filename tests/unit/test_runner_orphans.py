@@ -1,5 +1,6 @@
 """A playbook never outlives the labctl that started it."""
 
+import json
 import os
 import signal
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 LONG_PLAYBOOK = """
@@ -42,6 +44,17 @@ def _processes() -> dict[int, tuple[int, str, str]]:
     return found
 
 
+def _task_started(logs: Path, task: str) -> bool:
+    for path in logs.glob("runner/artifacts/*/job_events/*.json"):
+        try:
+            event = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if event.get("event") == "playbook_on_task_start" and event.get("event_data", {}).get("task") == task:
+            return True
+    return False
+
+
 def _alive(pids: set[int]) -> set[int]:
     now = _processes()
     return {pid for pid in pids if pid in now and now[pid][1] != "Z"}
@@ -55,15 +68,15 @@ def test_killing_labctl_kills_its_playbook(tmp_path: Path, how: signal.Signals) 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
     labctl = subprocess.Popen([sys.executable, "-c", RUN, str(playbook), str(tmp_path / "logs")], env=env)
     try:
-        # Wait until the playbook's task runs: the module is a process of the playbook's group.
+        # Wait until the playbook's task runs (its start event is written), then take every process labctl
+        # has below it: ansible-playbook, its workers and the interpreters that run the task.
         deadline = time.monotonic() + 60
         group: set[int] = set()
         while time.monotonic() < deadline:
-            procs = _processes()
-            groups = {pgid for pgid, _, cmd in procs.values() if "ansible-playbook" in cmd and str(playbook) in cmd}
-            group = {pid for pid, (pgid, _, _) in procs.items() if pgid in groups}
-            if any("wait_for" in procs[pid][2] for pid in group):
-                break
+            if _task_started(tmp_path / "logs", "Wait a long time"):
+                group = {child.pid for child in psutil.Process(labctl.pid).children(recursive=True)}
+                if any("ansible-playbook" in _processes().get(pid, (0, "", ""))[2] for pid in group):
+                    break
             time.sleep(0.2)
         else:
             raise AssertionError("the playbook never reached its task")
