@@ -151,6 +151,34 @@ def class_recover(name: ClassArg, students: StudentsOpt = None, parallel: Parall
     _each(name, ["recover"], _students(students), parallel, output)
 
 
+@class_app.command("reset")
+def class_reset(
+    name: ClassArg,
+    student: Annotated[str, typer.Argument(metavar="STUDENT", help="Student id (the roster's student column).")],
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Remove the student's lab and make it anew.")] = False,
+    yes: YesOpt = False,
+    output: OutputOpt = "text",
+) -> None:
+    """One student's lab back to the start: undo any drill's fault and redeploy the apps (--rebuild: a new lab)."""
+    from labctl.classroom import manage
+    from labctl.classroom.record import load
+
+    try:
+        ui = make_ui(output, yes=yes)
+        record = load(name)
+        lab = record.lab_of(record.student(student).id)
+        if rebuild and not ui.confirm(f"remove lab {lab} of {student} and make it anew?"):
+            raise typer.Exit(1)
+        summary = manage.reset(name, student, rebuild, ui)
+    except LabctlError as error:
+        fail(error, output)
+        return
+    table = new_table("step", "lab", "state", "s")
+    for row in summary["steps"]:
+        table.add_row(row["step"], row["lab"], _state(row), f"{row['seconds']:.0f}")
+    _finish(ui, summary, table)
+
+
 @class_app.command("down")
 def class_down(name: ClassArg, yes: YesOpt = False, parallel: ParallelOpt = 2, output: OutputOpt = "text") -> None:
     """Remove every lab of the class (their results are kept), then the class."""

@@ -100,6 +100,25 @@ def each(name: str, command: list[str], students: list[str] | None, parallel: in
             "exit_code": fanout.worst_exit(outcomes)}
 
 
+def reset(name: str, student: str, rebuild: bool, ui: Ui) -> dict[str, Any]:
+    """STUDENT's lab back to the class's starting point: any fault undone and the apps as deployed; with REBUILD,
+    the lab removed and made anew (with the student's identity), as `class up` makes it. Stops at the first failed step."""
+    record = load(name)
+    sid = record.student(student).id
+    if rebuild:
+        steps = [["down", "--yes"], ["up", record.provider, "--yes", *record.up_args], ["user", "add", sid]]
+    else:
+        steps = [["recover"], ["deploy"]]
+    outcomes: list[fanout.Outcome] = []
+    for step in steps:
+        outcomes += _fan(record, [sid], step, 1, ui, f"class {name}: reset {sid}: {step[0]}")
+        if outcomes[-1].exit_code != 0:
+            break
+    return {"class": name, "student": sid, "lab": record.lab_of(sid), "rebuild": rebuild,
+            "steps": [{"step": step[0], **row} for step, row in zip(steps, _rows(outcomes), strict=False)],
+            "exit_code": fanout.worst_exit(outcomes)}
+
+
 def down(name: str, parallel: int, ui: Ui) -> dict[str, Any]:
     summary = each(name, ["down", "--yes"], None, parallel, ui)
     if summary["exit_code"] == 0:

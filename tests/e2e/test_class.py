@@ -1,6 +1,7 @@
 """A class of two students on this host: `class up` builds their small labs in parallel, a second
-`class up` changes nothing, `class drill` runs pod-kill on both at once, `class status` shows it, a
-student taken off the roster is reported and then pruned, and `class down` leaves the host as it was.
+`class up` changes nothing, `class drill` runs pod-kill on both at once, `class status` shows it, `class reset`
+puts one student's lab back (and makes the other's anew with --rebuild), a student taken off the roster is
+reported and then pruned, and `class down` leaves the host as it was.
 
 Tests run in file order against the class (module fixture); the last removes it and compares the host.
 """
@@ -31,6 +32,11 @@ class ClassHandle:
         env = {**os.environ, "LABCTL_HOME": str(self.home), "COLUMNS": "200"}
         return subprocess.run([sys.executable, "-m", "labctl", "class", *args], capture_output=True, text=True,
                               env=env, timeout=timeout, cwd=REPO)
+
+    def labctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A single-lab labctl command (`kubectl --lab k8s-ann ...`)."""
+        env = {**os.environ, "LABCTL_HOME": str(self.home), "COLUMNS": "200"}
+        return subprocess.run([sys.executable, "-m", "labctl", *args], capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
 
     def json(self, *args: str, expect_exit: int = 0) -> Any:
         done = self.run(*args, "--output", "json")
@@ -140,6 +146,28 @@ def test_class_drill_runs_on_every_lab_at_once(klass: ClassHandle) -> None:
     assert all(row["result_id"] and 0 < row["availability"] <= 1 and 0 < row["score"] <= 100 for row in summary["labs"]), summary
     status = klass.json("status", CLASS)
     assert [(row["last_drill"], row["last_verdict"]) for row in status["labs"]] == [("pod-kill", "pass")] * 2
+
+
+def test_class_reset_puts_one_students_lab_back(klass: ClassHandle) -> None:
+    """Ann scales nginx down and deletes the guestbook's frontend; a reset redeploys both. Bob's lab, with a mark of
+    his own in it, is made anew by --rebuild: the mark is gone and his own identity works again."""
+    ann, bob = f"{CLASS}-ann", f"{CLASS}-bob"
+    for change in (["scale", "deployment/nginx", "--replicas", "1"], ["delete", "deployment/guestbook-frontend"]):
+        assert klass.labctl("kubectl", "--lab", ann, *change).returncode == 0
+    assert klass.labctl("kubectl", "--lab", bob, "create", "configmap", "bobs-mark").returncode == 0
+    broken = {row["student"]: row for row in klass.json("status", CLASS)["labs"]}
+    assert broken["ann"]["apps_available"] < broken["ann"]["apps"], broken
+    reset = klass.json("reset", CLASS, "ann")
+    assert [(step["step"], step["ok"]) for step in reset["steps"]] == [("recover", True), ("deploy", True)], reset
+    apps = {a["name"]: a for a in json.loads(klass.labctl("status", "--lab", ann, "--output", "json").stdout)["apps"]}
+    assert apps["nginx"]["available"] == 3 and apps["guestbook-frontend"]["available"] >= 1, apps
+    rebuilt = klass.json("reset", CLASS, "bob", "--rebuild", "--yes")
+    assert [(step["step"], step["ok"]) for step in rebuilt["steps"]] == [("down", True), ("up", True), ("user", True)], rebuilt
+    gone = klass.labctl("kubectl", "--lab", bob, "get", "configmap", "bobs-mark")
+    assert gone.returncode != 0 and "NotFound" in gone.stderr, gone.stderr
+    whoami = kubectl(klass.json("access", CLASS, "bob")["kubeconfig"], "auth", "whoami", "-o", "json")
+    assert whoami.returncode == 0 and json.loads(whoami.stdout)["status"]["userInfo"]["username"] == "bob", whoami.stderr
+    assert [row["phase"] for row in klass.json("status", CLASS)["labs"]] == ["ready", "ready"]
 
 
 def test_a_student_off_the_roster_is_reported_then_pruned(klass: ClassHandle) -> None:

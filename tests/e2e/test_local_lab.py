@@ -244,6 +244,15 @@ def test_recover_after_labctl_is_killed_mid_drill(lab: E2ELab, drill_id: str) ->
     assert lab.json("recover")["undone"] == []
 
 
+def test_deploy_takes_back_what_a_user_changed(lab: E2ELab) -> None:
+    """A user scales nginx down with kubectl; `labctl deploy` restores the lab's replicas instead of failing on the
+    field kubectl now manages."""
+    lab.run("kubectl", "scale", "deployment/nginx", "--replicas", "1", check=True)
+    lab.run("deploy", check=True)
+    apps = {a["name"]: a for a in lab.json("status")["apps"]}
+    assert apps["nginx"] == {"name": "nginx", "desired": 3, "available": 3}, apps
+
+
 def test_down_leaves_the_host_as_before(lab: E2ELab, host_before: dict[str, Any]) -> None:
     lab.run("recover", timeout=600)
     down = lab.run("down", timeout=300)

@@ -96,6 +96,7 @@ def test_an_error_outranks_a_fail_verdict(codes: tuple[int, ...], worst: int, tm
         (("class", "up", "k8s", "--roster", "/nonexistent/r.csv"), "roster /nonexistent/r.csv does not exist"),
         (("class", "status", "k8s"), "no class named k8s"),
         (("class", "drill", "k8s", "pod-kill"), "no class named k8s"),
+        (("class", "reset", "k8s", "ann"), "no class named k8s"),
         (("class", "up", "k8s", "--roster", "r.csv", "--small", "--workers", "2"), "pass --small or --workers, not both"),
     ],
 )
@@ -126,3 +127,18 @@ def test_login_cards_have_a_page_per_student_with_access_and_a_sheet_for_all(tmp
 def test_a_user_with_a_bad_name_or_role_is_refused_before_the_lab_is_read(labctl_home: Path, name: str, role: str, needle: str) -> None:
     done = run_cli("user", "add", name, "--role", role, "--lab", "nolab", home=labctl_home)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and needle in done.stderr, done.stderr
+
+
+def test_a_reset_names_a_student_of_the_class_and_stops_at_its_first_failed_step(labctl_home: Path) -> None:
+    ClassRecord("k8s", "local", [], [Student("ann")]).save()
+    stranger = run_cli("class", "reset", "k8s", "eve", "--output", "json", home=labctl_home)
+    assert stranger.returncode == 2 and stranger.stderr.strip() == "error: class k8s has no student 'eve': see `labctl class status k8s`"
+    # Ann's lab was never made: recover fails, so nothing is redeployed.
+    done = run_cli("class", "reset", "k8s", "ann", "--output", "json", home=labctl_home)
+    summary = json.loads(done.stdout)
+    assert done.returncode == summary["exit_code"] == 3, done.stderr
+    assert [(step["step"], step["ok"]) for step in summary["steps"]] == [("recover", False)], summary
+    assert summary["steps"][0]["error"].startswith("no lab named k8s-ann")
+    refused = run_cli("class", "reset", "k8s", "ann", "--rebuild", "--output", "json", home=labctl_home)
+    assert refused.returncode == 2 and "pass --yes to confirm" in refused.stderr, refused.stderr
+    assert not (labctl_home / "labs" / "k8s-ann").exists()
