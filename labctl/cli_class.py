@@ -241,3 +241,73 @@ def class_cards(
     summary = {"class": name, "cards": str(path), "students": len(rows), "without_access": missing}
     note = f" ({len(missing)} without access yet: {', '.join(missing)})" if missing else ""
     emit(ui, summary, f"login cards for class {name}: {path}{note}")
+
+
+@class_app.command("predict")
+def class_predict(
+    name: ClassArg,
+    drill_id: Annotated[str, typer.Argument(metavar="DRILL", help="The drill the guesses are for.")],
+    values: Annotated[list[str] | None, typer.Argument(metavar="[NAME=SECONDS]...", help="e.g. time_to_detect=40.",
+                                                       show_default=False)] = None,
+    student: Annotated[str | None, typer.Option("--student", "-s", help="Whose guesses the NAME=SECONDS are.",
+                                                show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="CSV: a 'student' column, then one column per duration.",
+                                              show_default=False)] = None,
+    output: OutputOpt = "text",
+) -> None:
+    """Record guesses of a drill's durations before it runs; the scoreboard sets them against what happens."""
+    from labctl.classroom import predictions, record
+
+    try:
+        ui = make_ui(output)
+        if (file is None) == (student is None):
+            raise UsageError("give either --student ID with NAME=SECONDS guesses, or --file CSV for the whole class")
+        if file is not None and values:
+            raise UsageError("NAME=SECONDS guesses go with --student; a --file holds every student's own")
+        the_class = record.load(name)
+        if file is not None:
+            by_student = predictions.read_csv(file, the_class, drill_id)
+        else:
+            assert student is not None
+            by_student = {student: predictions.parse_pairs(drill_id, values or [])}
+        made = predictions.add(the_class, drill_id, by_student)
+    except LabctlError as error:
+        fail(error, output)
+        return
+    summary = {"class": name, "drill": drill_id, "predictions": [{"student": p.student, "durations": p.durations} for p in made]}
+    lines = [f"{p.student}: " + ", ".join(f"{k}={v:g}s" for k, v in p.durations.items()) for p in made]
+    emit(ui, summary, f"class {name}, drill {drill_id}: recorded the guesses of {len(made)} student(s)\n  " + "\n  ".join(lines))
+
+
+@class_app.command("report")
+def class_report(
+    name: ClassArg,
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for the files (default: the class's report/).",
+                                             show_default=False)] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the scoreboard on localhost, fresh on every load, until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --serve (0: any free one).")] = 8480,
+    output: OutputOpt = "text",
+) -> None:
+    """The class scoreboard, students × drills, with their guesses: HTML, CSV and JUnit (one testsuite per student)."""
+    from labctl.classroom import record, scoreboard, scoreboard_files
+
+    try:
+        ui = make_ui(output)
+        if serve:
+            from labctl.classroom.serve import serve as serve_board
+
+            serve_board(name, port, lambda url: ui.out.print(f"class {name} scoreboard at {url} (Ctrl-C stops)"))
+            return
+        board = scoreboard.build(record.load(name))
+        paths = scoreboard_files.write(board, out or record.class_dir(name) / "report")
+    except OSError as error:
+        fail(UsageError(f"cannot serve on port {port}: {error.strerror}: pick another with --port"), output)
+        return
+    except LabctlError as error:
+        fail(error, output)
+        return
+    rows = [{"student": r.student, "lab": r.lab, "rank": r.rank, "passed": r.passed, "drills": len(r.cells),
+             "mean_score": r.mean_score, "prediction_error": r.prediction_error} for r in board.rows]
+    summary = {"class": name, "files": {k: str(v) for k, v in paths.items()}, "drills": board.drills, "students": rows}
+    emit(ui, summary, f"scoreboard of class {name} ({len(rows)} students, {len(board.drills)} drills):\n  "
+         + "\n  ".join(str(p) for p in paths.values()))

@@ -24,6 +24,8 @@ class Drill:
     # Durations the drill reports an expected value for (from the cluster's own settings): the
     # resilience score compares them, and a run that misses one is scored as late, not excused.
     timed: tuple[str, ...] = ()
+    # Every duration the drill reports (its role's drill_durations): what a student can predict.
+    durations: tuple[str, ...] = ()
 
     @property
     def role(self) -> str:
@@ -33,6 +35,7 @@ class Drill:
         data = asdict(self)
         data["seeds"] = list(self.seeds)
         data["timed"] = list(self.timed)
+        data["durations"] = list(self.durations)
         return data
 
 
@@ -50,6 +53,7 @@ CATALOG: tuple[Drill, ...] = (
         ("001", "002"),
         "Delete one app pod; the ReplicaSet creates a replacement and the app never goes down.",
         apps_must_stay_up=True,
+        durations=("time_to_replacement", "time_to_recover"),
     ),
     Drill(
         "apiserver-kill",
@@ -57,24 +61,33 @@ CATALOG: tuple[Drill, ...] = (
         "SIGKILL the API server process; its supervisor restarts it by itself and the apps stay up.",
         apps_must_stay_up=True,
         timed=("time_to_recover",),
+        durations=("time_to_detect", "time_to_recover"),
     ),
     Drill(
         "apiserver-down",
         ("003",),
         "Stop the API server service: kubectl is refused while nginx keeps serving on its NodePort; start it again.",
         apps_must_stay_up=True,
+        durations=("time_to_detect", "time_to_recover", "outage"),
     ),
-    Drill("scheduler-down", ("003", "004"), "Stop the scheduler and scale nginx 3→6: new pods stay Pending until the scheduler is back."),
+    Drill(
+        "scheduler-down",
+        ("003", "004"),
+        "Stop the scheduler and scale nginx 3→6: new pods stay Pending until the scheduler is back.",
+        durations=("time_to_schedule", "time_to_recover"),
+    ),
     Drill(
         "controller-manager-down",
         ("003", "004"),
         "Stop the controller manager: scaling down and deleting pods are not reconciled until it is back.",
+        durations=("time_to_reconcile", "time_to_recover"),
     ),
     Drill(
         "worker-drain",
         ("003", "004"),
         "Drain one worker: its pods are evicted and run elsewhere, the app stays up; uncordon does not move them back.",
         apps_must_stay_up=True,
+        durations=("time_to_evict", "time_to_schedulable", "time_to_recover"),
     ),
     Drill(
         "worker-failure",
@@ -82,6 +95,7 @@ CATALOG: tuple[Drill, ...] = (
         "Stop the kubelet on one worker: the node goes NotReady, its pods are evicted after the toleration and replaced elsewhere.",
         apps_must_stay_up=True,
         timed=("time_to_detect", "time_to_evict", "time_to_replacement"),
+        durations=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready", "time_to_recover"),
     ),
     Drill(
         "node-partition",
@@ -89,31 +103,41 @@ CATALOG: tuple[Drill, ...] = (
         "Cut one worker off the API server and stop its runtime and kubelet; after restore it is Ready again almost at once.",
         apps_must_stay_up=True,
         timed=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready"),
+        durations=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready", "time_to_recover"),
     ),
     Drill(
         "etcd-outage",
         ("004",),
         "Stop etcd: the API returns errors while cluster DNS still resolves and the apps still serve.",
         apps_must_stay_up=True,
+        durations=("time_to_detect", "time_to_recover", "outage"),
     ),
     Drill(
         "etcd-backup-restore",
         ("003", "004"),
         "Snapshot etcd, change the cluster (delete nginx, label and delete), restore the snapshot: the state is that of the backup.",
         disruptive=True,
+        durations=("restore_duration", "time_to_recover", "time_to_reconcile"),
     ),
     Drill(
         "kubelet-version",
         ("004",),
         "Replace one worker's kubelet with the older minor version: the node reports it; put the original back.",
+        durations=("time_to_detect", "time_to_ready", "time_to_recover"),
     ),
-    Drill("scale-up", ("004",), "Add one worker: it joins by its bootstrap data, becomes Ready and takes workloads."),
+    Drill(
+        "scale-up",
+        ("004",),
+        "Add one worker: it joins by its bootstrap data, becomes Ready and takes workloads.",
+        durations=("time_to_ready", "time_to_schedule", "time_to_recover"),
+    ),
     Drill(
         "apiserver-ha",
         ("000", "001", "002"),
         "In the HA topology kill one of three API servers: clients through the load balancer see no error.",
         apps_must_stay_up=True,
         needs_ha=True,
+        durations=("time_to_detect", "time_to_recover"),
     ),
 )
 

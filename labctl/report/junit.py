@@ -1,6 +1,6 @@
 """JUnit XML of drill results, in the Ant/Jenkins shape every CI system reads.
 
-One <testsuite> ("labctl drills"), one <testcase> per result. A failed drill
+One <testsuite> ("labctl drills"; a class: one per student), one <testcase> per result. A failed drill
 carries a <failure> listing each unmet expectation; an errored one an <error>
 with the result's error. The timings and availability go to the testcase's
 <system-out>, where CI systems show them beside the verdict.
@@ -114,13 +114,33 @@ def summary_text(result: dict[str, Any]) -> str:
 
 def to_junit(results: list[dict[str, Any]], hostname: str | None = None) -> str:
     """The JUnit XML document (UTF-8, with declaration) of RESULTS."""
+    suite = testsuite(results, SUITE_NAME, hostname)
+    ET.indent(suite)
+    return _document(suite)
+
+
+def to_junit_suites(suites: dict[str, list[dict[str, Any]]], hostname: str | None = None) -> str:
+    """One <testsuite> per name (a class: one per student) under <testsuites>."""
+    root = ET.Element("testsuites", {"name": SUITE_NAME})
+    for name, results in suites.items():
+        root.append(testsuite(results, name, hostname))
+    ET.indent(root)
+    return _document(root)
+
+
+def _document(root: ET.Element) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def testsuite(results: list[dict[str, Any]], name: str, hostname: str | None = None) -> ET.Element:
+    """The <testsuite> NAME of RESULTS: one <testcase> per result."""
     # Anything but pass or fail (a result too broken to carry a verdict) counts as an error, never silently as a pass.
     verdicts = [r.get("verdict") if r.get("verdict") in ("pass", "fail") else "error" for r in results]
     times = [duration_s(r) or 0.0 for r in results]
     suite = ET.Element(
         "testsuite",
         {
-            "name": SUITE_NAME,
+            "name": _clean(name),
             "tests": str(len(results)),
             "failures": str(verdicts.count("fail")),
             "errors": str(verdicts.count("error")),
@@ -157,5 +177,4 @@ def to_junit(results: list[dict[str, Any]], hostname: str | None = None) -> str:
         ET.SubElement(case, "system-out").text = _clean(summary_text(result))
     ET.SubElement(suite, "system-out")
     ET.SubElement(suite, "system-err")
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    return suite

@@ -1,16 +1,19 @@
 """A class of two students on this host: `class up` builds their small labs in parallel, a second
-`class up` changes nothing, `class drill` runs pod-kill on both at once, `class status` shows it, `class reset`
+`class up` changes nothing, `class drill` runs pod-kill on both at once (one student guessed its time first),
+`class status` shows it, `class report` sets the guess against the run, `class reset`
 puts one student's lab back (and makes the other's anew with --rebuild), a student taken off the roster is
 reported and then pruned, and `class down` leaves the host as it was.
 
 Tests run in file order against the class (module fixture); the last removes it and compares the host.
 """
 
+import csv
 import ipaddress
 import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,11 +144,28 @@ def test_a_second_class_up_changes_nothing(klass: ClassHandle) -> None:
 
 
 def test_class_drill_runs_on_every_lab_at_once(klass: ClassHandle) -> None:
+    klass.json("predict", CLASS, "pod-kill", "--student", "ann", "time_to_recover=10")
     summary = klass.json("drill", CLASS, "pod-kill")
     assert [(row["student"], row["verdict"]) for row in summary["labs"]] == [("ann", "pass"), ("bob", "pass")], summary
     assert all(row["result_id"] and 0 < row["availability"] <= 1 and 0 < row["score"] <= 100 for row in summary["labs"]), summary
     status = klass.json("status", CLASS)
     assert [(row["last_drill"], row["last_verdict"]) for row in status["labs"]] == [("pod-kill", "pass")] * 2
+
+
+def test_class_report_sets_each_guess_against_the_drill(klass: ClassHandle) -> None:
+    report = klass.json("report", CLASS)
+    assert report["drills"] == ["pod-kill"]
+    ranks = {row["student"]: (row["rank"], row["passed"]) for row in report["students"]}
+    assert ranks == {"ann": (1, 1), "bob": (None, 1)}, report
+    files = {kind: Path(path) for kind, path in report["files"].items()}
+    page = files["html"].read_text()
+    assert 'id="student-ann"' in page and 'id="student-bob"' in page and "guess 10.0 s" in page
+    lines = list(csv.DictReader(files["csv"].open()))
+    guessed = [line for line in lines if line["student"] == "ann" and line["duration"] == "time_to_recover"]
+    assert guessed and guessed[0]["predicted_s"] == "10.0" and guessed[0]["observed_s"], lines
+    suites = ET.parse(files["junit"]).getroot().findall("testsuite")
+    assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in suites] == [
+        (f"labctl class {CLASS}: ann", "1", "0"), (f"labctl class {CLASS}: bob", "1", "0")]
 
 
 def test_class_reset_puts_one_students_lab_back(klass: ClassHandle) -> None:
