@@ -169,7 +169,7 @@ def class_reset(
         lab = record.lab_of(record.student(student).id)
         if rebuild and not ui.confirm(f"remove lab {lab} of {student} and make it anew?"):
             raise typer.Exit(1)
-        summary = manage.reset(name, student, rebuild, ui)
+        summary = manage.reset(record, student, rebuild, ui)
     except LabctlError as error:
         fail(error, output)
         return

@@ -100,10 +100,10 @@ def each(name: str, command: list[str], students: list[str] | None, parallel: in
             "exit_code": fanout.worst_exit(outcomes)}
 
 
-def reset(name: str, student: str, rebuild: bool, ui: Ui) -> dict[str, Any]:
+def reset(record: ClassRecord, student: str, rebuild: bool, ui: Ui) -> dict[str, Any]:
     """STUDENT's lab back to the class's starting point: any fault undone and the apps as deployed; with REBUILD,
     the lab removed and made anew (with the student's identity), as `class up` makes it. Stops at the first failed step."""
-    record = load(name)
+    name = record.name
     sid = record.student(student).id
     if rebuild:
         steps = [["down", "--yes"], ["up", record.provider, "--yes", *record.up_args], ["user", "add", sid]]

@@ -6,7 +6,6 @@ reaches cloud machines, so every role is shared with the cloud providers.
 """
 
 import contextlib
-import functools
 import ipaddress
 import os
 import shutil
@@ -209,9 +208,8 @@ class LocalProvider:
         if nodes_dir.is_dir():
             names += [p.name for p in nodes_dir.iterdir() if p.is_dir() and p.name not in names]
         specs = [self.handle(ctx, name) for name in names]
-        # A node about to be deleted needs no clean shutdown: its init is killed at once, which ends the node.
         with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
-            list(pool.map(functools.partial(nspawn.stop, grace_s=0), specs))
+            list(pool.map(nspawn.kill, specs))
         for spec in specs:
             # Node files are root-owned copies of the rootfs: remove them only once unmounted.
             if not nspawn.is_mounted(spec.root):

@@ -387,3 +387,8 @@ def stop(spec: NodeSpec, grace_s: float = 15) -> None:
         _wait_exit(pid, 5)
     spec.pid_file.unlink(missing_ok=True)
     unmount_all(spec)
+
+
+def kill(spec: NodeSpec) -> None:
+    """End the node at once, with no clean shutdown: for a node about to be deleted."""
+    stop(spec, grace_s=0)
