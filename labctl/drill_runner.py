@@ -26,29 +26,12 @@ from labctl.ui import Ui
 if TYPE_CHECKING:
     from labctl.watch import LiveWatch
 
-# What each drill's restore undoes; drills without a fault to undo are absent.
-UNDO = {
-    "apiserver-down": "start kube-apiserver",
-    "scheduler-down": "start kube-scheduler, scale nginx back",
-    "controller-manager-down": "start kube-controller-manager, scale nginx back",
-    "worker-drain": "uncordon the worker",
-    "worker-failure": "start the kubelet",
-    "node-partition": "delete the DROP rule, start containerd and the kubelet",
-    "etcd-outage": "start etcd on every etcd member",
-    "etcd-backup-restore": "restore the pending etcd snapshot (else start etcd and the control plane), re-apply nginx if missing",
-    "kubelet-version": "reinstall the original kubelet",
-    "apiserver-kill": "start kube-apiserver",
-    "apiserver-ha": "start kube-apiserver",
-    "scale-up": "remove the worker the drill added",
-}
-WORKER_DRILLS = {"worker-drain", "worker-failure", "node-partition", "kubelet-version"}
-
 
 def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
     """Worker drills take the worker running most nginx pods (so evictions show), but not the one
     running the single redis master when there is a choice: losing the guestbook's only master is
     an outage by design, not something a worker drill sets out to show. Others take a controller."""
-    if drill.id not in WORKER_DRILLS:
+    if drill.target != "worker":
         return inventory.by_role("controller")[0].name
     workers = [n.name for n in inventory.by_role("worker")]
     if not workers:
@@ -147,7 +130,7 @@ def run_one(
     if drill.needs_ha and config.topology.controllers < 3:
         raise UsageError(f"drill {drill.id} needs the HA topology: `labctl up --controllers 3 --lab NAME`")
     target = pick_target(lab, drill, inventory)
-    entry = journal.add(lab, drill.id, drill.role, target, UNDO[drill.id]) if drill.id in UNDO else None
+    entry = journal.add(lab, drill.id, drill.role, target, drill.undo) if drill.undo else None
     probe_host = inventory.by_role("controller")[0].ansible_host
     probe = AvailabilityProbe(
         app_targets(probe_host, config.apps.nginx.node_port, config.apps.guestbook.node_port, lab.name),

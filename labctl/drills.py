@@ -5,7 +5,7 @@ what the CLI and reports need to know about it without running Ansible.
 """
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from labctl.errors import UsageError
 
@@ -26,6 +26,10 @@ class Drill:
     timed: tuple[str, ...] = ()
     # Every duration the drill reports (its role's drill_durations): what a student can predict.
     durations: tuple[str, ...] = ()
+    # The node the drill acts on: the first controller, or the worker the runner picks.
+    target: Literal["controller", "worker"] = "controller"
+    # What its restore undoes, written to the undo journal before the fault ('' when there is nothing to undo).
+    undo: str = ""
 
     @property
     def role(self) -> str:
@@ -62,6 +66,7 @@ CATALOG: tuple[Drill, ...] = (
         apps_must_stay_up=True,
         timed=("time_to_recover",),
         durations=("time_to_detect", "time_to_recover"),
+        undo="start kube-apiserver",
     ),
     Drill(
         "apiserver-down",
@@ -69,18 +74,21 @@ CATALOG: tuple[Drill, ...] = (
         "Stop the API server service: kubectl is refused while nginx keeps serving on its NodePort; start it again.",
         apps_must_stay_up=True,
         durations=("time_to_detect", "time_to_recover", "outage"),
+        undo="start kube-apiserver",
     ),
     Drill(
         "scheduler-down",
         ("003", "004"),
         "Stop the scheduler and scale nginx 3→6: new pods stay Pending until the scheduler is back.",
         durations=("time_to_schedule", "time_to_recover"),
+        undo="start kube-scheduler, scale nginx back",
     ),
     Drill(
         "controller-manager-down",
         ("003", "004"),
         "Stop the controller manager: scaling down and deleting pods are not reconciled until it is back.",
         durations=("time_to_reconcile", "time_to_recover"),
+        undo="start kube-controller-manager, scale nginx back",
     ),
     Drill(
         "worker-drain",
@@ -88,6 +96,8 @@ CATALOG: tuple[Drill, ...] = (
         "Drain one worker: its pods are evicted and run elsewhere, the app stays up; uncordon does not move them back.",
         apps_must_stay_up=True,
         durations=("time_to_evict", "time_to_schedulable", "time_to_recover"),
+        target="worker",
+        undo="uncordon the worker",
     ),
     Drill(
         "worker-failure",
@@ -96,6 +106,8 @@ CATALOG: tuple[Drill, ...] = (
         apps_must_stay_up=True,
         timed=("time_to_detect", "time_to_evict", "time_to_replacement"),
         durations=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready", "time_to_recover"),
+        target="worker",
+        undo="start the kubelet",
     ),
     Drill(
         "node-partition",
@@ -104,6 +116,8 @@ CATALOG: tuple[Drill, ...] = (
         apps_must_stay_up=True,
         timed=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready"),
         durations=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready", "time_to_recover"),
+        target="worker",
+        undo="delete the DROP rule, start containerd and the kubelet",
     ),
     Drill(
         "etcd-outage",
@@ -111,6 +125,7 @@ CATALOG: tuple[Drill, ...] = (
         "Stop etcd: the API returns errors while cluster DNS still resolves and the apps still serve.",
         apps_must_stay_up=True,
         durations=("time_to_detect", "time_to_recover", "outage"),
+        undo="start etcd on every etcd member",
     ),
     Drill(
         "etcd-backup-restore",
@@ -118,18 +133,22 @@ CATALOG: tuple[Drill, ...] = (
         "Snapshot etcd, change the cluster (delete nginx, label and delete), restore the snapshot: the state is that of the backup.",
         disruptive=True,
         durations=("restore_duration", "time_to_recover", "time_to_reconcile"),
+        undo="restore the pending etcd snapshot (else start etcd and the control plane), re-apply nginx if missing",
     ),
     Drill(
         "kubelet-version",
         ("004",),
         "Replace one worker's kubelet with the older minor version: the node reports it; put the original back.",
         durations=("time_to_detect", "time_to_ready", "time_to_recover"),
+        target="worker",
+        undo="reinstall the original kubelet",
     ),
     Drill(
         "scale-up",
         ("004",),
         "Add one worker: it joins by its bootstrap data, becomes Ready and takes workloads.",
         durations=("time_to_ready", "time_to_schedule", "time_to_recover"),
+        undo="remove the worker the drill added",
     ),
     Drill(
         "apiserver-ha",
@@ -138,6 +157,7 @@ CATALOG: tuple[Drill, ...] = (
         apps_must_stay_up=True,
         needs_ha=True,
         durations=("time_to_detect", "time_to_recover"),
+        undo="start kube-apiserver",
     ),
 )
 

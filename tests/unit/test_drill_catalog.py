@@ -1,5 +1,6 @@
 """The catalog in labctl/drills.py says what each drill role reports; the roles must agree."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,10 @@ def test_catalog_durations_are_what_the_role_reports(drill: drills.Drill) -> Non
 def test_every_timed_duration_is_a_reported_one() -> None:
     for drill in drills.CATALOG:
         assert set(drill.timed) <= set(drill.durations), drill.id
+
+
+def test_the_readme_lists_the_catalog_in_its_order() -> None:
+    readme = (ROLES.parent / "README.md").read_text()
+    listed = re.findall(r"^\| `([a-z-]+)` \|", readme, flags=re.MULTILINE)
+    assert listed == [d.id for d in drills.CATALOG]
+
