@@ -31,8 +31,13 @@ def _quiet(_name: str, _event: str, _detail: str) -> None:
     pass
 
 
-def select(specs: list[ArtifactSpec], only: list[str] | None) -> list[ArtifactSpec]:
-    """The specs named (by artifact or group) in only, plus what they need."""
+def select(specs: list[ArtifactSpec], only: list[str] | None, needed_by: str | None = None) -> list[ArtifactSpec]:
+    """The specs named (by artifact or group) in ONLY and those NEEDED_BY `up` or a drill, plus what they need."""
+    if needed_by is not None:
+        purposes = sorted({s.needed_by for s in specs})
+        if needed_by not in purposes:
+            raise UsageError(f"nothing in the bundle is needed by '{needed_by}' alone: choose from {', '.join(purposes)}")
+        only = [*(only or []), *(s.name for s in specs if s.needed_by == needed_by)]
     if not only:
         return specs
     names = {s.name for s in specs}
@@ -136,11 +141,11 @@ class _Run:
                 return
 
 
-def build(kube_version: str, *, only: list[str] | None = None,
+def build(kube_version: str, *, only: list[str] | None = None, needed_by: str | None = None,
           on_step: OnStep | None = None, force: bool = False) -> dict[str, Any]:
     started = time.monotonic()
     specs = catalog.specs(kube_version)
-    chosen = select(specs, only)
+    chosen = select(specs, only, needed_by)
     root = bundle_dir(kube_version)
     root.mkdir(parents=True, exist_ok=True)
 

@@ -21,16 +21,17 @@ from labctl.bundle.versions import (
 
 # Which older release the kubelet-version drill runs against, per bundle.
 SKEW_FOR = {KUBERNETES_VERSION: SKEW_VERSION}
+SKEW_DRILL = "kubelet-version"
 
 
-def _go_spec(name: str, relpath: str, version: str, group: str, target: GoTarget) -> ArtifactSpec:
+def _go_spec(name: str, relpath: str, version: str, group: str, target: GoTarget, needed_by: str = "up") -> ArtifactSpec:
     def make(ctx: BuildContext, out: Path) -> None:
         target.build(ctx, out, name)
 
     return ArtifactSpec(
         name=name, kind="binary", version=version, relpath=relpath,
         source=f"go:{target.package}@{version}", group=group, lane="go",
-        inputs=target.inputs, make=make,
+        inputs=target.inputs, make=make, needed_by=needed_by,
     )
 
 
@@ -96,7 +97,7 @@ def skew_specs(kube_version: str) -> list[ArtifactSpec]:
     if not skew:
         return []
     return [
-        _go_spec(f"skew/{skew}/{cmd}", f"bin/skew/{skew}/{cmd}", skew, "skew", kube_target(skew, cmd))
+        _go_spec(f"skew/{skew}/{cmd}", f"bin/skew/{skew}/{cmd}", skew, "skew", kube_target(skew, cmd), needed_by=SKEW_DRILL)
         for cmd in SKEW_BINARIES
     ]
 

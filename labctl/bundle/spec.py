@@ -60,6 +60,9 @@ class ArtifactSpec:
     make: Maker
     depends: tuple[str, ...] = ()
     mode: int = 0o755
+    # Who cannot do without it: `up` (every lab), or the id of the one drill that needs it. What `up` needs is
+    # built first; a drill's own extras can wait until that drill first runs.
+    needed_by: str = "up"
 
     def recipe(self, ctx: BuildContext) -> str:
         doc = {"name": self.name, "kind": self.kind, "version": self.version,

@@ -31,6 +31,7 @@ def status(kube_version: str) -> dict[str, Any]:
             "kind": spec.kind,
             "version": entry.version if entry else spec.version,
             "present": bool(entry and sha == entry.sha256),
+            "needed_by": spec.needed_by,
             "sha256": entry.sha256 if entry else None,
             "path": spec.relpath,
         })
@@ -60,6 +61,11 @@ def verify(kube_version: str) -> list[str]:
     return bad
 
 
+def missing_for(report: dict[str, Any], needed_by: str) -> list[str]:
+    """Components of a status REPORT that `up` (NEEDED_BY "up") or one drill (its id) needs and are not built."""
+    return [c["name"] for c in report["components"] if not c["present"] and c["needed_by"] == needed_by]
+
+
 def missing_for_a_lab(report: dict[str, Any]) -> list[str]:
-    """Components of a status REPORT a lab cannot come up without (the skew kubelet serves one drill only)."""
-    return [c["name"] for c in report["components"] if not c["present"] and not c["name"].startswith("skew/")]
+    """Components of a status REPORT a lab cannot come up without."""
+    return missing_for(report, "up")

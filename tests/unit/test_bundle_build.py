@@ -43,7 +43,8 @@ class FakeCatalog:
 
         return ArtifactSpec(name=name, kind="binary", version="v1", relpath=f"bin/{name}",
                             source=f"fake:{name}", group="fakes" if name != "gamma" else "other",
-                            lane=lane, inputs=inputs, make=make, depends=depends)
+                            lane=lane, inputs=inputs, make=make, depends=depends,
+                            needed_by="some-drill" if name == "gamma" else "up")
 
     def specs(self, kube_version: str) -> list[ArtifactSpec]:
         return [self._spec("alpha", "go"), self._spec("beta", "debian"),
@@ -118,6 +119,36 @@ def test_only_selects_by_name_or_group_and_pulls_dependencies(fake: FakeCatalog)
     assert sorted(bundle.build(KUBE, only=["other"])["built"]) == ["alpha", "gamma"]
     with pytest.raises(UsageError, match="nope"):
         bundle.build(KUBE, only=["nope"])
+
+
+def test_what_up_needs_is_built_first_and_a_drills_extras_when_asked(fake: FakeCatalog) -> None:
+    assert sorted(bundle.build(KUBE, needed_by="up")["built"]) == ["alpha", "beta"]
+    report = bundle.status(KUBE)
+    assert bundle.missing_for_a_lab(report) == [] and bundle.missing_for(report, "some-drill") == ["gamma"]
+    assert {c["name"]: c["needed_by"] for c in report["components"]} == {"alpha": "up", "beta": "up", "gamma": "some-drill"}
+    assert bundle.build(KUBE, needed_by="some-drill")["built"] == ["gamma"]
+    assert bundle.missing_for(bundle.status(KUBE), "some-drill") == []
+    with pytest.raises(UsageError, match="nothing in the bundle is needed by 'pod-kill' alone: choose from some-drill, up"):
+        bundle.build(KUBE, needed_by="pod-kill")
+
+
+def test_a_drill_builds_its_own_extras_when_it_first_runs(fake: FakeCatalog, capsys: pytest.CaptureFixture[str]) -> None:
+    from labctl.drill_runner import build_what_the_drill_needs
+    from labctl.drills import Drill
+    from labctl.ui import Ui
+
+    bundle.build(KUBE, needed_by="up")
+    build_what_the_drill_needs(Drill("some-drill", (), "a drill with an extra"), KUBE, Ui())
+    assert "drill some-drill needs gamma, not in the bundle yet: building now" in capsys.readouterr().err
+    assert present() == {"alpha": True, "beta": True, "gamma": True}
+    build_what_the_drill_needs(Drill("some-drill", (), "a drill with an extra"), KUBE, Ui())
+    assert capsys.readouterr().err == "" and fake.makes.count("gamma") == 1
+
+
+def test_the_real_catalog_leaves_only_the_older_kubelet_to_its_drill() -> None:
+    extras = {s.name: s.needed_by for s in catalog.specs(catalog.KUBERNETES_VERSION) if s.needed_by != "up"}
+    assert extras and set(extras.values()) == {"kubelet-version"}
+    assert all(name.startswith("skew/") for name in extras)
 
 
 def test_failed_step_raises_infra_error_naming_the_artifact(fake: FakeCatalog) -> None:
