@@ -7,6 +7,7 @@ Prints each run and the medians. Memory is the summed PSS of every process insid
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -43,12 +44,14 @@ def phase_medians(profiles: list[dict[str, Any]]) -> dict[str, dict[str, float]]
 
 def lab_memory_bytes(lab: str) -> int:
     """PSS of every process descended from the lab's nspawn processes (the nodes and all they run)."""
+    # The machine name is <lab>-<node>; lab names may hold '-' themselves (a class's <class>-<student>).
+    machine = re.compile(rf"^{re.escape(lab)}-(controller|worker)-\d+$")
     roots = [
         p
         for p in psutil.process_iter(["cmdline"])
         if p.info["cmdline"]
         and "systemd-nspawn" in p.info["cmdline"][0]
-        and any(arg == f"{lab}-" + arg.split("-", 1)[-1] for arg in p.info["cmdline"] if arg.startswith(f"{lab}-"))
+        and any(machine.match(arg) for arg in p.info["cmdline"])
     ]
     total = 0
     for root in roots:
