@@ -346,13 +346,13 @@ def drill(
 
             interval_s = parse_interval(probe_interval)
         if list_:
-            catalog = [{"id": d.id, "seeds": list(d.seeds), "description": d.description} for d in drills.CATALOG]
+            # The whole spec in JSON (roles/drill_<id>/meta/drill.yml), what a reader needs in the table.
             if ui.json:
-                ui.emit_json(catalog)
+                ui.emit_json([d.to_json() for d in drills.CATALOG])
             else:
-                table = new_table("id", "seeds", "description")
-                for entry in catalog:
-                    table.add_row(entry["id"], ",".join(entry["seeds"]), entry["description"])
+                table = new_table("id", "seeds", "target", "description")
+                for d in drills.CATALOG:
+                    table.add_row(d.id, ",".join(d.seeds), d.target + (" (HA)" if d.needs_ha else ""), d.description)
                 ui.out.print(table)
             return
         selected = drills.resolve(names or [])

@@ -20,7 +20,7 @@ Predicate = Callable[[Any], bool]
 _API_CLIENTS: dict[tuple[str, str | None], Any] = {}
 
 
-def _clients(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
+def api_clients(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
     """One API client per kubeconfig (and server): building one costs more than a poll.
 
     SERVER replaces the kubeconfig's server URL, to ask one API server of several
@@ -40,7 +40,7 @@ def _clients(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
 
 def api_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) -> Probe:
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout, server)
+        client, api_client, t = api_clients(kubeconfig, timeout, server)
         version = client.VersionApi(api_client).get_code(_request_timeout=t)
         return {"reachable": True, "version": version.git_version}
 
@@ -49,7 +49,7 @@ def api_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) 
 
 def nodes_probe(kubeconfig: str, names: list[str] | None, timeout: float = 3.0) -> Probe:
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout)
+        client, api_client, t = api_clients(kubeconfig, timeout)
         found = {}
         for item in client.CoreV1Api(api_client).list_node(_request_timeout=t).items:
             if names and item.metadata.name not in names:
@@ -68,7 +68,7 @@ def nodes_probe(kubeconfig: str, names: list[str] | None, timeout: float = 3.0) 
 
 def deployment_probe(kubeconfig: str, name: str, namespace: str, timeout: float = 3.0) -> Probe:
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout)
+        client, api_client, t = api_clients(kubeconfig, timeout)
         d = client.AppsV1Api(api_client).read_namespaced_deployment(name, namespace, _request_timeout=t)
         return {
             "desired": d.spec.replicas or 0,
@@ -81,31 +81,41 @@ def deployment_probe(kubeconfig: str, name: str, namespace: str, timeout: float 
     return probe
 
 
+def pod_entry(p: Any) -> dict[str, Any]:
+    """What a pods observation keeps of one pod."""
+    return {
+        "name": p.metadata.name,
+        "phase": p.status.phase,
+        "node": p.spec.node_name or "",
+        "ready": any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or [])),
+        "terminating": p.metadata.deletion_timestamp is not None,
+    }
+
+
+def pods_summary(pods: list[dict[str, Any]], resource_version: str | None = None) -> dict[str, Any]:
+    """Counts over POD entries; terminating pods are listed but never counted."""
+    phases: dict[str, int] = {}
+    for p in pods:
+        if not p["terminating"]:
+            phases[p["phase"]] = phases.get(p["phase"], 0) + 1
+    return {
+        "total": sum(1 for p in pods if not p["terminating"]),
+        "ready": sum(1 for p in pods if p["ready"] and not p["terminating"]),
+        "phases": phases,
+        "unscheduled": sum(1 for p in pods if not p["node"] and not p["terminating"]),
+        "pods": pods,
+        "resource_version": resource_version,
+    }
+
+
 def pods_probe(kubeconfig: str, selector: str, namespace: str, timeout: float = 3.0) -> Probe:
+    """The pods of SELECTOR, and the list's resource version (to replay what follows, see pod_watch)."""
+
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout)
-        items = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector, _request_timeout=t).items
-        pods = []
-        for p in items:
-            ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
-            pods.append({
-                "name": p.metadata.name,
-                "phase": p.status.phase,
-                "node": p.spec.node_name or "",
-                "ready": ready,
-                "terminating": p.metadata.deletion_timestamp is not None,
-            })
-        phases: dict[str, int] = {}
-        for p in pods:
-            if not p["terminating"]:
-                phases[p["phase"]] = phases.get(p["phase"], 0) + 1
-        return {
-            "total": sum(1 for p in pods if not p["terminating"]),
-            "ready": sum(1 for p in pods if p["ready"] and not p["terminating"]),
-            "phases": phases,
-            "unscheduled": sum(1 for p in pods if not p["node"] and not p["terminating"]),
-            "pods": pods,
-        }
+        client, api_client, t = api_clients(kubeconfig, timeout)
+        listed = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector, _request_timeout=t)
+        metadata = getattr(listed, "metadata", None)
+        return pods_summary([pod_entry(p) for p in listed.items], getattr(metadata, "resource_version", None))
 
     return probe
 
@@ -114,7 +124,7 @@ def node_pods_probe(kubeconfig: str, nodes: list[str], selector: str, namespace:
     """Pods (of SELECTOR, or all in NAMESPACE) split into those bound to NODES and those elsewhere."""
 
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout)
+        client, api_client, t = api_clients(kubeconfig, timeout)
         items = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector or None, _request_timeout=t).items
         groups: dict[str, dict[str, Any]] = {
             side: {"total": 0, "running": 0, "ready": 0, "terminating": 0, "pods": []} for side in ("on_nodes", "elsewhere")
@@ -149,7 +159,7 @@ def api_read_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = N
     """
 
     def probe() -> Any:
-        client, api_client, t = _clients(kubeconfig, timeout, server)
+        client, api_client, t = api_clients(kubeconfig, timeout, server)
         try:
             client.CoreV1Api(api_client).read_namespace("default", _request_timeout=t)
         except client.ApiException as error:
@@ -174,6 +184,45 @@ def http_probe(url: str, timeout: float = 2.0, ca_file: str | None = None, needl
         if needle is not None:
             observed["found"] = needle in body
         return observed
+
+    return probe
+
+
+def healthy_probe(kubeconfig: str, deployments: list[str], urls: list[dict[str, str]], namespace: str = "default") -> Probe:
+    """Every node Ready, every one of DEPLOYMENTS available, every URL answering 200: a drill's "healthy".
+
+    One observation of the three (the API's view and the data plane's: after a control plane
+    restart kube-proxy can lag behind the API), each part kept even when another fails, with a
+    one-line summary for the record.
+    """
+    nodes = nodes_probe(kubeconfig, None)
+    apps = {name: deployment_probe(kubeconfig, name, namespace) for name in deployments}
+    serving = {str(u["name"]): http_probe(str(u["url"])) for u in urls}
+
+    def attempt(probe: Probe) -> Any:
+        try:
+            return probe()
+        except Exception as error:  # noqa: BLE001 - one part failing is what was observed of it
+            return {"error": f"{error.__class__.__name__}: {str(error)[:120]}"}
+
+    def probe() -> Any:
+        seen_nodes = attempt(nodes)
+        seen_apps = {name: attempt(p) for name, p in apps.items()}
+        seen_serving = {name: attempt(p) for name, p in serving.items()}
+        nodes_ok = "error" not in seen_nodes and bool(seen_nodes) and all(n["ready"] for n in seen_nodes.values())
+        apps_ok = all("error" not in d and d["available"] >= d["desired"] > 0 and d["updated"] >= d["desired"] for d in seen_apps.values())
+        serving_ok = all(r.get("status") == 200 for r in seen_serving.values())
+        node_text = (f"nodes: {seen_nodes['error']}" if "error" in seen_nodes
+                     else ", ".join(f"{name} ready={n['ready']}" for name, n in sorted(seen_nodes.items())))
+        app_text = ", ".join(f"{name} available={d.get('available', d.get('error'))}" for name, d in seen_apps.items())
+        serving_text = ", ".join(f"{name} {r.get('status', 'no answer')}" for name, r in seen_serving.items())
+        return {
+            "healthy": nodes_ok and apps_ok and serving_ok,
+            "nodes": seen_nodes,
+            "apps": {name: {k: d.get(k) for k in ("desired", "available", "error") if k in d} for name, d in seen_apps.items()},
+            "serving": {name: r.get("status", "no answer") for name, r in seen_serving.items()},
+            "summary": "; ".join(part for part in (node_text, app_text, serving_text) if part),
+        }
 
     return probe
 
@@ -247,6 +296,12 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
         if want_ok:
             return probe, (lambda o: "error" not in o and o.get("ok") is True)
         return probe, (lambda o: "error" in o or o.get("ok") is False)
+    if condition == "healthy":
+        urls = list(params.get("urls") or [])
+        if not all(isinstance(u, dict) and u.get("name") and u.get("url") for u in urls):
+            raise UsageError("condition healthy takes urls as [{name: NAME, url: URL}, ...]")
+        probe = healthy_probe(kubeconfig, list(params.get("names") or []), urls, str(params.get("namespace") or "default"))
+        return probe, (lambda o: bool(o.get("healthy")))
     if condition == "http":
         needle = expect.pop("body_contains", None)
         probe = http_probe(str(params["url"]), ca_file=params.get("ca_file"), needle=None if needle is None else str(needle))
@@ -254,4 +309,4 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
         if needle is not None:
             want["found"] = True
         return probe, (lambda o: "error" not in o and _compare(o, want))
-    raise UsageError(f"unknown wait condition '{condition}': use api, nodes, deployment, pods or http")
+    raise UsageError(f"unknown wait condition '{condition}': use api, api_read, nodes, deployment, pods, node_pods, healthy or http")

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from labctl import journal, results
+from labctl import drill_record, journal, results
 from labctl.drills import BY_ID, Drill
 from labctl.errors import UsageError
 from labctl.inventory import Inventory, load_inventory
@@ -60,68 +60,6 @@ def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
     master = {p.spec.node_name for p in pods if (p.metadata.labels or {}).get("role") == "master"}
     candidates = [w for w in workers if w not in master] or workers
     return max(candidates, key=lambda w: (nginx[w], w))
-
-
-def _iso(value: Any) -> Any:
-    """Epoch seconds or ISO text from a role → ISO 8601 in UTC with a Z."""
-    if isinstance(value, int | float):
-        return results.iso(value)
-    if isinstance(value, str) and value:
-        try:
-            return results.iso(results.parse_iso(value if value.endswith("Z") or "+" in value[10:] else value + "Z"))
-        except ValueError:
-            try:
-                return results.iso(float(value))
-            except ValueError:
-                return None
-    return None
-
-
-def to_reported(raw: dict[str, Any]) -> dict[str, Any]:
-    """The role's set_stats record → the shape results.assemble expects."""
-    instants = {k: _iso(v) for k, v in (raw.get("instants") or {}).items()}
-    durations: dict[str, float | None] = {}
-    for name, (start, end) in (raw.get("durations") or {}).items():
-        a, b = results.parse_iso(instants.get(start)), results.parse_iso(instants.get(end))
-        durations[name] = round(b - a, 1) if a is not None and b is not None else None
-    phases = [
-        {
-            "name": p["name"],
-            "started": _iso(p.get("started")),
-            "ended": _iso(p.get("ended")),
-            "status": p.get("status") or "ok",
-            **({"message": p["message"]} if p.get("message") else {}),
-        }
-        for p in raw.get("phases") or []
-        if p.get("name") in results.PHASES
-    ]
-    events = [
-        {"at": _iso(e.get("at")), "kind": str(e.get("kind", "")), "message": str(e.get("message", ""))} for e in raw.get("events") or []
-    ]
-    expectations = []
-    for e in raw.get("expectations") or []:
-        expectations.append(
-            {
-                "description": str(e.get("description", "")),
-                "phase": str(e.get("phase", "")),
-                "expected": e.get("expected"),
-                "observed": e.get("observed"),
-                "met": bool(e.get("met")),
-                "at": _iso(e.get("at")),
-            }
-        )
-    return {
-        "phases": phases,
-        "expectations": expectations,
-        "timings": {
-            "instants": instants,
-            "durations_s": durations,
-            "expected_s": {k: (float(v) if v is not None else None) for k, v in (raw.get("expected_s") or {}).items()},
-        },
-        "events": events,
-        "restore": raw.get("restore") or {},
-        "error": raw.get("error") or None,
-    }
 
 
 def tee(*sinks: EventSink) -> EventSink:
@@ -180,7 +118,7 @@ def run_one(
     finally:
         availability = probe.stop()
     ended = time.time()
-    reported = to_reported(run.stats.get("drill") or {})
+    reported = drill_record.reported(run.stats.get("drill") or {}, drill.spans)
     error = reported.pop("error", None)
     if not run.succeeded:
         error = run.failures[0].line() if run.failures else f"drill playbook ended {run.status} (rc {run.rc})"

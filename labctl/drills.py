@@ -1,13 +1,26 @@
 """The drill catalog: one entry per drill of ../shared/notes/drills.md.
 
-Each drill is implemented by the role `drill_<id with _>`; this table holds
-what the CLI and reports need to know about it without running Ansible.
+Each drill is the role `drill_<id with _>`, whose meta/drill.yml says what the CLI, the runner
+and the reports need to know about it without running Ansible; this module reads those specs.
 """
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import yaml
 
 from labctl.errors import UsageError
+from labctl.paths import ROLES_DIR
+
+
+class Span(NamedTuple):
+    """A reported duration: from one recorded instant to another."""
+
+    name: str
+    start: str
+    end: str
 
 
 @dataclass(frozen=True)
@@ -24,8 +37,8 @@ class Drill:
     # Durations the drill reports an expected value for (from the cluster's own settings): the
     # resilience score compares them, and a run that misses one is scored as late, not excused.
     timed: tuple[str, ...] = ()
-    # Every duration the drill reports (its role's drill_durations): what a student can predict.
-    durations: tuple[str, ...] = ()
+    # Every duration the drill reports, in order: what a student can predict.
+    spans: tuple[Span, ...] = ()
     # The node the drill acts on: the first controller, or the worker the runner picks.
     target: Literal["controller", "worker"] = "controller"
     # What its restore undoes, written to the undo journal before the fault ('' when there is nothing to undo).
@@ -33,138 +46,101 @@ class Drill:
 
     @property
     def role(self) -> str:
-        return "drill_" + self.id.replace("-", "_")
+        return role_of(self.id)
+
+    @property
+    def durations(self) -> tuple[str, ...]:
+        return tuple(span.name for span in self.spans)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["seeds"] = list(self.seeds)
-        data["timed"] = list(self.timed)
-        data["durations"] = list(self.durations)
-        return data
+        return {
+            "id": self.id,
+            "seeds": list(self.seeds),
+            "description": self.description,
+            "apps_must_stay_up": self.apps_must_stay_up,
+            "needs_ha": self.needs_ha,
+            "disruptive": self.disruptive,
+            "timed": list(self.timed),
+            "durations": list(self.durations),
+            "spans": {span.name: [span.start, span.end] for span in self.spans},
+            "target": self.target,
+            "undo": self.undo,
+        }
 
 
-# Seeds are named by their number in ../shared/seeds/ (000_…, 001_…).
-CATALOG: tuple[Drill, ...] = (
-    Drill(
-        "pki-check",
-        ("004",),
-        "Check that every Kubernetes certificate is signed by the cluster CA and etcd's by etcd's own CA, that "
-        "etcd refuses a kubelet's certificate, with sane SANs and expiry, that the admin certificate "
-        "authenticates and anonymous access is refused.",
-    ),
-    Drill(
-        "pod-kill",
-        ("001", "002"),
-        "Delete one app pod; the ReplicaSet creates a replacement and the app never goes down.",
-        apps_must_stay_up=True,
-        durations=("time_to_replacement", "time_to_recover"),
-    ),
-    Drill(
-        "apiserver-kill",
-        ("000", "001", "002", "004"),
-        "SIGKILL the API server process; its supervisor restarts it by itself and the apps stay up.",
-        apps_must_stay_up=True,
-        timed=("time_to_recover",),
-        durations=("time_to_detect", "time_to_recover"),
-        undo="start kube-apiserver",
-    ),
-    Drill(
-        "apiserver-down",
-        ("003",),
-        "Stop the API server service: kubectl is refused while nginx keeps serving on its NodePort; start it again.",
-        apps_must_stay_up=True,
-        durations=("time_to_detect", "time_to_recover", "outage"),
-        undo="start kube-apiserver",
-    ),
-    Drill(
-        "scheduler-down",
-        ("003", "004"),
-        "Stop the scheduler and scale nginx 3→6: new pods stay Pending until the scheduler is back.",
-        durations=("time_to_schedule", "time_to_recover"),
-        undo="start kube-scheduler, scale nginx back",
-    ),
-    Drill(
-        "controller-manager-down",
-        ("003", "004"),
-        "Stop the controller manager: scaling down and deleting pods are not reconciled until it is back.",
-        durations=("time_to_reconcile", "time_to_recover"),
-        undo="start kube-controller-manager, scale nginx back",
-    ),
-    Drill(
-        "worker-drain",
-        ("003", "004"),
-        "Drain one worker: its pods are evicted and run elsewhere, the app stays up; uncordon does not move them back.",
-        apps_must_stay_up=True,
-        durations=("time_to_evict", "time_to_schedulable", "time_to_recover"),
-        target="worker",
-        undo="uncordon the worker",
-    ),
-    Drill(
-        "worker-failure",
-        ("003", "004"),
-        "Stop the kubelet on one worker: the node goes NotReady, its pods are evicted after the toleration and replaced elsewhere.",
-        apps_must_stay_up=True,
-        timed=("time_to_detect", "time_to_evict", "time_to_replacement"),
-        durations=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready", "time_to_recover"),
-        target="worker",
-        undo="start the kubelet",
-    ),
-    Drill(
-        "node-partition",
-        ("000", "001", "002"),
-        "Cut one worker off the API server and stop its runtime and kubelet; after restore it is Ready again almost at once.",
-        apps_must_stay_up=True,
-        timed=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready"),
-        durations=("time_to_detect", "time_to_evict", "time_to_replacement", "time_to_ready", "time_to_recover"),
-        target="worker",
-        undo="delete the DROP rule, start containerd and the kubelet",
-    ),
-    Drill(
-        "etcd-outage",
-        ("004",),
-        "Stop etcd: the API returns errors while cluster DNS still resolves and the apps still serve.",
-        apps_must_stay_up=True,
-        durations=("time_to_detect", "time_to_recover", "outage"),
-        undo="start etcd on every etcd member",
-    ),
-    Drill(
-        "etcd-backup-restore",
-        ("003", "004"),
-        "Snapshot etcd, change the cluster (delete nginx, label and delete), restore the snapshot: the state is that of the backup.",
-        disruptive=True,
-        durations=("restore_duration", "time_to_recover", "time_to_reconcile"),
-        undo="restore the pending etcd snapshot (else start etcd and the control plane), re-apply nginx if missing",
-    ),
-    Drill(
-        "kubelet-version",
-        ("004",),
-        "Replace one worker's kubelet with the older minor version: the node reports it; put the original back.",
-        durations=("time_to_detect", "time_to_ready", "time_to_recover"),
-        target="worker",
-        undo="reinstall the original kubelet",
-    ),
-    Drill(
-        "scale-up",
-        ("004",),
-        "Add one worker: it joins by its bootstrap data, becomes Ready and takes workloads.",
-        durations=("time_to_ready", "time_to_schedule", "time_to_recover"),
-        undo="remove the worker the drill added",
-    ),
-    Drill(
-        "apiserver-ha",
-        ("000", "001", "002"),
-        "In the HA topology kill one of three API servers: clients through the load balancer see no error.",
-        apps_must_stay_up=True,
-        needs_ha=True,
-        durations=("time_to_detect", "time_to_recover"),
-        undo="start kube-apiserver",
-    ),
-)
+def role_of(drill_id: str) -> str:
+    return "drill_" + drill_id.replace("-", "_")
 
-BY_ID = {drill.id: drill for drill in CATALOG}
+
+SPEC_KEYS = {"id", "seeds", "description", "apps_must_stay_up", "needs_ha", "disruptive", "timed", "durations", "target", "undo"}
+
+
+def load_spec(path: Path) -> Drill:
+    """One drill's meta/drill.yml; a spec labctl cannot use is a bug in the role, named with its path."""
+    data = yaml.safe_load(path.read_text())
+    problems = []
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a drill spec is a mapping")
+    if set(data) - SPEC_KEYS:
+        problems.append(f"unknown keys {sorted(set(data) - SPEC_KEYS)}")
+    if not {"id", "seeds", "description"} <= set(data):
+        problems.append("id, seeds and description are required")
+    if data.get("target", "controller") not in ("controller", "worker"):
+        problems.append("target is controller or worker")
+    durations = data.get("durations") or {}
+    if not isinstance(durations, dict) or not all(isinstance(v, list) and len(v) == 2 for v in durations.values()):
+        problems.append("durations map each name to [from instant, to instant]")
+        durations = {}
+    timed = tuple(data.get("timed") or ())
+    if set(timed) - set(durations):
+        problems.append(f"timed {sorted(set(timed) - set(durations))} not among the durations")
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return Drill(
+        id=str(data["id"]),
+        seeds=tuple(str(s) for s in data["seeds"]),
+        description=" ".join(str(data["description"]).split()),
+        apps_must_stay_up=bool(data.get("apps_must_stay_up", False)),
+        needs_ha=bool(data.get("needs_ha", False)),
+        disruptive=bool(data.get("disruptive", False)),
+        timed=timed,
+        spans=tuple(Span(str(name), str(a), str(b)) for name, (a, b) in durations.items()),
+        target=data.get("target", "controller"),
+        undo=str(data.get("undo") or ""),
+    )
+
 
 # `drill all` order: checks first, gentle before disruptive, restores last.
-SUITE_ORDER = tuple(d.id for d in CATALOG)
+SUITE_ORDER: tuple[str, ...] = (
+    "pki-check",
+    "pod-kill",
+    "apiserver-kill",
+    "apiserver-down",
+    "scheduler-down",
+    "controller-manager-down",
+    "worker-drain",
+    "worker-failure",
+    "node-partition",
+    "etcd-outage",
+    "etcd-backup-restore",
+    "kubelet-version",
+    "scale-up",
+    "apiserver-ha",
+)
+
+
+@cache
+def _catalog() -> tuple[Drill, ...]:
+    drills = tuple(load_spec(ROLES_DIR / role_of(drill_id) / "meta" / "drill.yml") for drill_id in SUITE_ORDER)
+    for drill_id, drill in zip(SUITE_ORDER, drills, strict=True):
+        if drill.id != drill_id:
+            raise ValueError(f"roles/{role_of(drill_id)}/meta/drill.yml names itself {drill.id!r}")
+    return drills
+
+
+CATALOG = _catalog()
+BY_ID = {drill.id: drill for drill in CATALOG}
+
 
 
 def get(drill_id: str) -> Drill:

@@ -50,6 +50,12 @@ def empty_availability(interval_s: float = 1.0) -> dict[str, Any]:
     return {"interval_s": interval_s, "samples": 0, "success_ratio": None, "longest_outage_s": 0.0, "targets": []}
 
 
+def availability_ratio(result: dict[str, Any]) -> float | None:
+    """The share of probe samples that succeeded during the drill, None when nothing was probed."""
+    ratio = (result.get("availability") or {}).get("success_ratio")
+    return float(ratio) if isinstance(ratio, int | float) else None
+
+
 def decide_verdict(
     expectations: list[dict[str, Any]],
     restore: dict[str, bool],

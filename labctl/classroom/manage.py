@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from labctl import results
 from labctl.classroom import fanout
 from labctl.classroom.board import Board
 from labctl.classroom.record import ClassRecord, exists, load
@@ -83,13 +84,8 @@ def drill(name: str, drill_id: str, students: list[str] | None, parallel: int, u
     for row, outcome in zip(_rows(outcomes), outcomes, strict=True):
         result = outcome.data if isinstance(outcome.data, dict) and "verdict" in outcome.data else {}
         labs.append({**row, "verdict": result.get("verdict", "error"), "result_id": result.get("id"),
-                     "availability": _availability(result), "score": (result.get("score") or {}).get("value")})
+                     "availability": results.availability_ratio(result), "score": (result.get("score") or {}).get("value")})
     return {"class": name, "drill": drill_id, "labs": labs, "exit_code": fanout.worst_exit(outcomes)}
-
-
-def _availability(result: dict[str, Any]) -> float | None:
-    ratio = (result.get("availability") or {}).get("success_ratio")
-    return round(float(ratio), 4) if isinstance(ratio, int | float) else None
 
 
 def each(name: str, command: list[str], students: list[str] | None, parallel: int, ui: Ui) -> dict[str, Any]:
@@ -128,8 +124,6 @@ def down(name: str, parallel: int, ui: Ui) -> dict[str, Any]:
 
 def status(name: str, parallel: int, ui: Ui) -> dict[str, Any]:
     """Per student: nodes Ready, apps available, the last drill and its verdict."""
-    from labctl import results
-
     record = load(name)
     checked = each(name, ["status"], None, parallel, ui)
     rows = []

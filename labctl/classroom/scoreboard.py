@@ -55,6 +55,7 @@ class Row:
     lab: str
     cells: dict[str, Cell] = field(default_factory=dict)
     rank: int | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)  # the latest result behind each cell, whole
 
     @property
     def mean_score(self) -> float | None:
@@ -99,13 +100,12 @@ def _cell(result: dict[str, Any], prediction: predictions.Prediction | None) -> 
     observed = (result.get("timings") or {}).get("durations_s") or {}
     guessed = prediction.durations if prediction else {}
     timings = [Timing(name, observed.get(name), guessed.get(name)) for name in key_durations(drill, set(guessed))]
-    ratio = (result.get("availability") or {}).get("success_ratio")
     verdict = result.get("verdict") if result.get("verdict") in ("pass", "fail") else "error"
     return Cell(
         drill=drill.id,
         verdict=verdict,
         score=score.of(result)["value"],
-        availability=float(ratio) if isinstance(ratio, int | float) else None,
+        availability=results.availability_ratio(result),
         result_id=str(result.get("id", "")),
         started=str(result.get("started", "")),
         seconds=result.get("duration_s"),
@@ -122,18 +122,10 @@ def build(record: ClassRecord, now: float | None = None) -> Scoreboard:
         for drill_id, result in _latest(row.lab).items():
             started = results.parse_iso(result.get("started")) or 0.0
             row.cells[drill_id] = _cell(result, predictions.before(guesses, student.id, drill_id, started))
+            row.results.append(result)
             seen.add(drill_id)
         rows.append(row)
     ranked = sorted((r for r in rows if r.prediction_error is not None), key=lambda r: r.prediction_error or 0.0)
     for place, row in enumerate(ranked, start=1):
         row.rank = place
     return Scoreboard(record.name, time.time() if now is None else now, [d for d in drills.SUITE_ORDER if d in seen], rows)
-
-
-def latest_results(board: Scoreboard) -> dict[str, list[dict[str, Any]]]:
-    """Each student's latest result of each drill on the board, whole (for JUnit)."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for row in board.rows:
-        latest = _latest(row.lab)
-        found[row.student] = [latest[d] for d in board.drills if d in latest]
-    return found

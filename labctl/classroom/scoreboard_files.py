@@ -2,16 +2,13 @@
 
 import csv
 import io
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from labctl.classroom.scoreboard import Cell, Scoreboard, Timing, latest_results
+from labctl.classroom.scoreboard import Cell, Scoreboard, Timing
 from labctl.lab import write_atomic
 from labctl.report import fmt_ratio, fmt_score, fmt_seconds, humanize
-from labctl.report.html import TEMPLATES
+from labctl.report.html import template
 from labctl.report.junit import to_junit_suites
 from labctl.results import iso
 
@@ -38,13 +35,6 @@ def to_csv(board: Scoreboard) -> str:
             for timing in cell.timings or [Timing("", None, None)]:
                 writer.writerow([*head, timing.name, _number(timing.observed), _number(timing.predicted), _number(timing.error)])
     return out.getvalue()
-
-
-@cache
-def _template() -> jinja2.Template:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return environment.get_template("scoreboard.html.j2")
 
 
 def _error_text(timing: Timing) -> str:
@@ -82,7 +72,7 @@ def to_html(board: Scoreboard, refresh_s: int | None = None) -> str:
              "cells": [_cell_view(r.cells.get(d)) for d in board.drills]}
             for r in sorted(board.rows, key=lambda r: (r.rank is None, r.rank or 0, r.student))]
     verdicts = [c.verdict for r in board.rows for c in r.cells.values()]
-    return _template().render(
+    return template("scoreboard.html.j2").render(
         class_name=board.class_name, generated=iso(board.generated), drills=board.drills, rows=rows, refresh_s=refresh_s,
         counts={v: verdicts.count(v) for v in ("pass", "fail", "error")},
         ranked=any(r.rank is not None for r in board.rows),
@@ -90,8 +80,9 @@ def to_html(board: Scoreboard, refresh_s: int | None = None) -> str:
 
 
 def to_junit(board: Scoreboard) -> str:
-    return to_junit_suites({f"labctl class {board.class_name}: {student}": found
-                            for student, found in latest_results(board).items()})
+    order = {drill: index for index, drill in enumerate(board.drills)}
+    return to_junit_suites({f"labctl class {board.class_name}: {row.student}": sorted(row.results, key=lambda r: order[r["drill"]])
+                            for row in board.rows})
 
 
 def write(board: Scoreboard, out_dir: Path) -> dict[str, Path]:

@@ -69,14 +69,17 @@ UP, DOWN = "#40c057", "#e03131"
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+@cache
+def template(name: str) -> jinja2.Template:
+    """One of labctl's page templates: HTML-escaped, strict about undefined names."""
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    return environment.get_template(name)
 
 
 def to_html(results: list[dict[str, Any]], generated: float | None = None) -> str:
@@ -93,7 +96,7 @@ def to_html(results: list[dict[str, Any]], generated: float | None = None) -> st
         "versions": _distinct(results, "kubernetes_version"),
         "suite": {**suite_score(results), "shown": fmt_score(suite_score(results)["value"])},
     }
-    return _environment().get_template("report.html.j2").render(context)
+    return template("report.html.j2").render(context)
 
 
 def _distinct(results: list[dict[str, Any]], key: str) -> str:

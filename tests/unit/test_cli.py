@@ -36,8 +36,8 @@ def test_drill_list_json_matches_catalog(labctl_home: Path) -> None:
         ids_in_catalog = {line.split("`")[1] for line in catalog_text.read_text().splitlines() if line.startswith("| `")}
         assert {d["id"] for d in drills} == ids_in_catalog
     for d in drills:
-        assert set(d) == {"id", "seeds", "description"}
-        assert d["seeds"] and d["description"]
+        assert d == next(c for c in CATALOG if c.id == d["id"]).to_json()  # the whole spec
+        assert d["seeds"] and d["description"] and d["target"] in ("controller", "worker")
 
 
 def test_unknown_drill_lists_valid_ones(labctl_home: Path) -> None:

@@ -37,7 +37,7 @@ class FakeClient:
 def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     path = tmp_path / "admin.kubeconfig"
     path.write_text("{}")
-    monkeypatch.setattr(cluster_probes, "_clients", lambda _k, t, _server=None: (FakeClient, object(), t))
+    monkeypatch.setattr(cluster_probes, "api_clients", lambda _k, t, _server=None: (FakeClient, object(), t))
     return str(path)
 
 
@@ -98,8 +98,8 @@ def test_server_overrides_the_kubeconfigs(tmp_path: Path) -> None:
         "users: [{name: admin, user: {token: not-a-secret}}]\n"
         "contexts: [{name: lab, context: {cluster: lab, user: admin}}]\n"
     )
-    _, through_lb, _ = cluster_probes._clients(str(kubeconfig), 1.0)
-    _, direct, _ = cluster_probes._clients(str(kubeconfig), 1.0, "https://10.213.20.10:6443")
+    _, through_lb, _ = cluster_probes.api_clients(str(kubeconfig), 1.0)
+    _, direct, _ = cluster_probes.api_clients(str(kubeconfig), 1.0, "https://10.213.20.10:6443")
     assert through_lb.configuration.host == "https://10.213.20.15:6443"
     assert direct.configuration.host == "https://10.213.20.10:6443"
     assert through_lb is not direct

@@ -32,7 +32,7 @@ class FakeCore:
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> str:
     fake_client = SimpleNamespace(CoreV1Api=FakeCore)
-    monkeypatch.setattr(cluster_probes, "_clients", lambda kubeconfig, timeout, server=None: (fake_client, object(), timeout))
+    monkeypatch.setattr(cluster_probes, "api_clients", lambda kubeconfig, timeout, server=None: (fake_client, object(), timeout))
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("{}")
     FakeCore.selectors = []

@@ -1,4 +1,4 @@
-"""The catalog in labctl/drills.py says what each drill role reports; the roles must agree."""
+"""The catalog is read from each drill role's meta/drill.yml; the roles' tasks and the README must agree with it."""
 
 import re
 from pathlib import Path
@@ -9,39 +9,107 @@ import yaml
 from labctl import drills
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
+PHASE_FILES = ("preflight", "inject", "observe", "restore", "verify")
 
 
-def _reported_durations(node: object) -> set[str]:
-    """The keys of every `drill_durations` fact set anywhere in a task tree."""
+def _records(node: object, action: str) -> set[str]:
+    """The values of ACTION in every labctl.lab.drill_record call anywhere in a task tree."""
     found: set[str] = set()
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "drill_durations" and isinstance(value, dict):
-                found |= set(value)
+            if key == "labctl.lab.drill_record" and isinstance(value, dict) and action in value:
+                found.add(str(value[action]))
             else:
-                found |= _reported_durations(value)
+                found |= _records(value, action)
     elif isinstance(node, list):
         for item in node:
-            found |= _reported_durations(item)
+            found |= _records(item, action)
     return found
 
 
+def _role_tasks(role: str) -> list[object]:
+    return [yaml.safe_load(path.read_text()) for path in (ROLES / role / "tasks").glob("*.yml")]
+
+
+def _included_roles(node: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        spec = node.get("ansible.builtin.include_role")
+        if isinstance(spec, dict) and "{{" not in str(spec.get("name", "")):
+            found.add(str(spec["name"]))
+        for value in node.values():
+            found |= _included_roles(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _included_roles(item)
+    return found
+
+
+def _marked(drill: drills.Drill) -> set[str]:
+    """Instants the drill's tasks mark, with those of the task files it includes from other roles."""
+    roles = {drill.role}
+    for tree in _role_tasks(drill.role):
+        roles |= _included_roles(tree)
+    return {instant for role in roles for tree in _role_tasks(role) for instant in _records(tree, "mark")}
+
+
 @pytest.mark.parametrize("drill", drills.CATALOG, ids=lambda d: d.id)
-def test_catalog_durations_are_what_the_role_reports(drill: drills.Drill) -> None:
+def test_every_reported_span_runs_between_instants_the_drill_marks(drill: drills.Drill) -> None:
+    marked = _marked(drill)
+    for span in drill.spans:
+        assert {span.start, span.end} <= marked, (span, sorted(marked))
+
+
+@pytest.mark.parametrize("drill", drills.CATALOG, ids=lambda d: d.id)
+def test_every_drill_role_holds_one_task_file_per_phase_and_no_main(drill: drills.Drill) -> None:
     tasks = ROLES / drill.role / "tasks"
-    reported: set[str] = set()
-    for path in tasks.glob("*.yml"):
-        reported |= _reported_durations(yaml.safe_load(path.read_text()))
-    assert set(drill.durations) == reported
+    assert {p.stem for p in tasks.glob("*.yml")} >= set(PHASE_FILES)
+    assert not (tasks / "main.yml").exists(), "the engine (roles/drill_engine) runs the phases"
 
 
-def test_every_timed_duration_is_a_reported_one() -> None:
+def test_the_spec_names_its_own_role() -> None:
     for drill in drills.CATALOG:
-        assert set(drill.timed) <= set(drill.durations), drill.id
+        assert drill.role == "drill_" + drill.id.replace("-", "_")
+        assert (ROLES / drill.role / "meta" / "drill.yml").is_file()
+
+
+def test_every_drill_role_is_in_the_catalog() -> None:
+    on_disk = {p.parent.parent.name for p in ROLES.glob("drill_*/meta/drill.yml")}
+    assert on_disk == {d.role for d in drills.CATALOG}
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("id: x\nseeds: ['001']\ndescription: d\ncolour: red\n", "unknown keys ['colour']"),
+        ("id: x\ndescription: d\n", "id, seeds and description are required"),
+        ("id: x\nseeds: []\ndescription: d\ntarget: etcd\n", "target is controller or worker"),
+        ("id: x\nseeds: []\ndescription: d\ndurations: {t: [a]}\n", "durations map each name to [from instant, to instant]"),
+        ("id: x\nseeds: []\ndescription: d\ndurations: {t: [a, b]}\ntimed: [u]\n", "timed ['u'] not among the durations"),
+    ],
+)
+def test_a_spec_labctl_cannot_use_is_named_with_its_path(tmp_path: Path, spec: str, problem: str) -> None:
+    path = tmp_path / "drill.yml"
+    path.write_text(spec)
+    with pytest.raises(ValueError, match=re.escape(problem)) as raised:
+        drills.load_spec(path)
+    assert str(path) in str(raised.value)
+
+
+def test_a_spec_reads_into_the_catalogs_entry(tmp_path: Path) -> None:
+    path = tmp_path / "drill.yml"
+    path.write_text(
+        "id: x\nseeds: ['001']\ndescription: >-\n  two\n  lines\ntarget: worker\n"
+        "durations:\n  t_a: [injected, detected]\n  t_b: [restored, recovered]\ntimed: [t_a]\n"
+    )
+    drill = drills.load_spec(path)
+    assert drill.description == "two lines"
+    assert drill.durations == ("t_a", "t_b")
+    assert drill.spans[1] == drills.Span("t_b", "restored", "recovered")
+    assert drill.target == "worker" and drill.timed == ("t_a",)
 
 
 def test_the_readme_lists_the_catalog_in_its_order() -> None:
     readme = (ROLES.parent / "README.md").read_text()
     listed = re.findall(r"^\| `([a-z-]+)` \|", readme, flags=re.MULTILINE)
     assert listed == [d.id for d in drills.CATALOG]
-

@@ -1,8 +1,7 @@
 import jsonschema
 import pytest
 
-from labctl import results
-from labctl.drill_runner import to_reported
+from labctl import drill_record, results
 
 
 def reported(met: bool = True, verified: bool = True) -> dict:
@@ -54,19 +53,19 @@ def test_schema_rejects_unknown_verdict() -> None:
         results.validate(result)
 
 
-def test_role_record_converts_epochs_and_durations() -> None:
-    raw = {
+def test_a_drill_record_becomes_iso_times_and_measured_spans() -> None:
+    record = {
         "phases": [{"name": "inject", "started": 1.7e9, "ended": 1.7e9 + 1, "status": "ok"}, {"name": "done", "started": 1, "ended": 2}],
-        "instants": {"injected": results.iso(1.7e9), "detected": results.iso(1.7e9 + 12.34)},
-        "durations": {"time_to_detect": ["injected", "detected"], "never": ["injected", "missing"]},
+        "instants": {"injected": 1.7e9, "detected": 1.7e9 + 12.34},
         "expected_s": {"time_to_detect": 40},
         "events": [{"at": 1.7e9, "kind": "action", "message": "stopped"}],
         "expectations": [{"description": "x", "expected": "y", "observed": "z", "met": True, "at": None}],
         "restore": {"performed": True, "verified": True},
     }
-    out = to_reported(raw)
+    out = drill_record.reported(record, [("time_to_detect", "injected", "detected"), ("never", "injected", "missing")])
     assert [p["name"] for p in out["phases"]] == ["inject"]
-    assert out["phases"][0]["started"].endswith("Z")
+    assert out["phases"][0]["started"] == "2023-11-14T22:13:20.000Z"
+    assert out["timings"]["instants"]["detected"] == "2023-11-14T22:13:32.340Z"
     assert out["timings"]["durations_s"] == {"time_to_detect": 12.3, "never": None}
     assert out["timings"]["expected_s"] == {"time_to_detect": 40.0}
     result = assemble(reported=out)

@@ -97,12 +97,13 @@ def test_first_plain_lines_describe_everything() -> None:
 def test_drill_feed_reads_phase_instants_and_task_from_runner_events() -> None:
     feed = DrillFeed("worker-failure", "watch-worker-2", started=1000.0)
     feed({"event": "playbook_on_task_start", "event_data": {"task": "Stop the kubelet"}})
-    feed({"event": "runner_on_ok", "event_data": {"res": {"ansible_facts": {
-        "drill_current_phase": "inject",
-        "drill_phases": [{"name": "preflight", "started": 1000.5, "ended": 1003.0, "status": "ok"},
-                         {"name": "inject", "started": 1003.0, "ended": None, "status": ""}]}}}})
-    feed({"event": "runner_on_ok", "event_data": {"res": {"ansible_facts": {
-        "drill_instants": {"injected": 1004.25, "node_not_ready": "1970-01-01T00:16:56.000Z"}}}}})
+    phases = [{"name": "preflight", "started": 1000.5, "ended": 1003.0, "status": "ok"},
+              {"name": "inject", "started": 1003.0, "ended": None, "status": ""}]
+    feed({"event": "runner_on_ok", "event_data": {"res": {"ansible_facts": {"drill_record": {
+        "phase": "inject", "phases": phases, "instants": {}}}}}})
+    assert feed.snapshot()["phase"] == "inject"
+    feed({"event": "runner_on_ok", "event_data": {"res": {"ansible_facts": {"drill_record": {
+        "phase": "inject", "phases": phases, "instants": {"injected": 1004.25, "node_not_ready": 1016.0, "bad": "soon"}}}}}})
     snap = feed.snapshot()
     assert snap["phase"] == "inject" and snap["phase_started"] == 1003.0
     assert snap["instants"] == {"injected": 1004.25, "node_not_ready": 1016.0}

@@ -18,9 +18,11 @@ options:
       - api_read GETs the default namespace, a read the API server must answer from etcd (unlike C(api), which
         reads /version); observes ok (true when answered), status and reason; C(expect: {ok: false}) holds when the
         request errors or the connection fails (etcd or the API server down).
+      - healthy holds when every node is Ready, every Deployment of I(names) is available and every one of I(urls)
+        answers 200, in one observation (C(healthy), C(nodes), C(apps), C(serving) and a one-line C(summary)).
     type: str
     required: true
-    choices: [api, nodes, deployment, pods, http, node_pods, api_read]
+    choices: [api, nodes, deployment, pods, http, node_pods, api_read, healthy]
   kubeconfig:
     description: Kubeconfig of the lab (not needed for http).
     type: path
@@ -28,7 +30,9 @@ options:
     description: Deployment name (condition deployment).
     type: str
   names:
-    description: Node names to consider (condition nodes; all nodes when empty), or whose pods to count (condition node_pods).
+    description:
+      - Node names to consider (condition nodes; all nodes when empty), or whose pods to count (condition node_pods),
+        or the Deployments that must be available (condition healthy).
     type: list
     elements: str
   count:
@@ -41,6 +45,19 @@ options:
   selector:
     description: Label selector (condition pods).
     type: str
+  since_resource_version:
+    description:
+      - Condition pods only. Instead of polling, replay the pods' history from this resource version (the
+        C(observed.resource_version) of an earlier pods wait) and judge the state after every change, so a
+        change that came and went before this task started (a one-second dip) is still seen.
+    type: str
+  urls:
+    description: What must answer 200 (condition healthy).
+    type: list
+    elements: dict
+    suboptions:
+      name: {description: What answers (shown in the summary)., type: str, required: true}
+      url: {description: Its URL., type: str, required: true}
   url:
     description: URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
     type: str
@@ -96,59 +113,45 @@ polls: {description: Number of polls., type: int, returned: always}
 
 from ansible.module_utils.basic import AnsibleModule
 
+ARGUMENT_SPEC = {
+    "condition": {
+        "type": "str",
+        "required": True,
+        "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read", "healthy"],
+    },
+    "kubeconfig": {"type": "path"},
+    "name": {"type": "str"},
+    "names": {"type": "list", "elements": "str"},
+    "count": {"type": "int"},
+    "namespace": {"type": "str", "default": "default"},
+    "selector": {"type": "str"},
+    "since_resource_version": {"type": "str"},
+    "url": {"type": "str"},
+    "urls": {
+        "type": "list",
+        "elements": "dict",
+        "options": {"name": {"type": "str", "required": True}, "url": {"type": "str", "required": True}},
+    },
+    "server": {"type": "str"},
+    "ca_file": {"type": "path"},
+    "expect": {"type": "dict", "default": {}},
+    "timeout": {"type": "float", "default": 120},
+    "interval": {"type": "float", "default": 1},
+    "stable_for": {"type": "int", "default": 1},
+    "fail_on_timeout": {"type": "bool", "default": True},
+}
+
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "condition": {
-                "type": "str",
-                "required": True,
-                "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read"],
-            },
-            "kubeconfig": {"type": "path"},
-            "name": {"type": "str"},
-            "names": {"type": "list", "elements": "str"},
-            "count": {"type": "int"},
-            "namespace": {"type": "str", "default": "default"},
-            "selector": {"type": "str"},
-            "url": {"type": "str"},
-            "server": {"type": "str"},
-            "ca_file": {"type": "path"},
-            "expect": {"type": "dict", "default": {}},
-            "timeout": {"type": "float", "default": 120},
-            "interval": {"type": "float", "default": 1},
-            "stable_for": {"type": "int", "default": 1},
-            "fail_on_timeout": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        from labctl import cluster_probes
-        from labctl.wait import wait_until
+        from labctl.wait_task import run
     except ImportError as error:
         module.fail_json(msg=f"labctl.lab.wait needs the labctl package on the controller: {error}")
         return
-    params = module.params
-    try:
-        probe, predicate = cluster_probes.build(params["condition"], params)
-    except Exception as error:  # noqa: BLE001 - report any setup problem as a task failure
-        module.fail_json(msg=str(error))
-        return
-    outcome = wait_until(
-        probe,
-        predicate,
-        timeout_s=params["timeout"],
-        interval_s=params["interval"],
-        stable_for=params["stable_for"],
-    ).to_dict()
-    outcome.pop("history", None)
-    if not outcome["met"] and params["fail_on_timeout"]:
-        module.fail_json(
-            msg=f"{params['condition']} did not reach {params['expect'] or 'the expected state'} within {params['timeout']:.0f}s;"
-            f" last observed: {outcome['observed']}",
-            changed=False,
-            **outcome,
-        )
+    outcome, failure = run(module.params)
+    if failure:
+        module.fail_json(msg=failure, changed=False, **outcome)
     module.exit_json(changed=False, **outcome)
 
 

@@ -1,0 +1,37 @@
+"""Action labctl.lab.drill_record: change the running drill's record (see labctl.drill_record).
+
+Runs on the controller only (no module is sent anywhere): the record is the host fact
+drill_record, read from the task's variables and returned changed. `report: true` also
+hands the record, with the spans the drill times, to labctl through the run's stats.
+"""
+
+import time
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        try:
+            from labctl import drill_record
+        except ImportError as error:
+            return {**result, "failed": True, "msg": f"labctl.lab.drill_record needs the labctl package on the controller: {error}"}
+        facts = (task_vars or {}).get("ansible_facts") or {}
+        record = facts.get("drill_record")
+        args = dict(self._task.args)
+        report = args.pop("report", False)
+        try:
+            if report:
+                if args:
+                    raise drill_record.RecordError("report takes no other option")
+                return {**result, "changed": False, "ansible_stats": {
+                    "data": {"drill": {**drill_record.empty(), **(record or {})}}, "per_host": False, "aggregate": False}}
+            updated = drill_record.apply(record, args, time.time())
+        except drill_record.RecordError as error:
+            return {**result, "failed": True, "msg": str(error)}
+        return {**result, "changed": False, "ansible_facts": {"drill_record": updated}}

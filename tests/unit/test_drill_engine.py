@@ -1,0 +1,78 @@
+"""roles/drill_engine in a real playbook run, with a drill role made for the test: the phases in order,
+a failure recorded where it happened, and restore and verify run whatever happened before."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+PHASE_TASKS = {
+    "preflight": "- name: Note the preflight ran\n  labctl.lab.drill_record: {event: preflight ran, kind: preflight}\n",
+    "inject": (
+        "- name: Mark the fault injected\n  labctl.lab.drill_record: {mark: injected}\n"
+        "- name: Fail when asked\n  when: fake_fail_in == 'inject'\n  ansible.builtin.fail: {msg: the fault could not be injected}\n"
+    ),
+    "observe": (
+        "- name: Record what was seen\n  labctl.lab.drill_record: {expect: the fault is seen, expected: seen, met: true, observed: seen}\n"
+        "- name: Fail when asked\n  when: fake_fail_in == 'observe'\n  ansible.builtin.fail: {msg: nothing was seen}\n"
+    ),
+    "restore": "- name: Undo\n  labctl.lab.drill_record: {restore: {performed: true}}\n",
+    "verify": (
+        "- name: Verified\n  labctl.lab.drill_record: {restore: {verified: true}}\n"
+        "- name: Mark recovery\n  labctl.lab.drill_record: {mark: recovered}\n"
+    ),
+}
+
+
+def _run(tmp_path: Path, fail_in: str) -> dict[str, Any]:
+    tasks = tmp_path / "roles" / "drill_fake" / "tasks"
+    tasks.mkdir(parents=True, exist_ok=True)
+    for phase, text in PHASE_TASKS.items():
+        (tasks / f"{phase}.yml").write_text("---\n" + text)
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"),
+        "ANSIBLE_ROLES_PATH": f"{tmp_path / 'roles'}:{REPO / 'roles'}",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        "ANSIBLE_SHOW_CUSTOM_STATS": "true",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+    }
+    extra = {"drill_id": "fake", "drill_role": "drill_fake", "fake_fail_in": fail_in}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         "-e", json.dumps(extra), str(REPO / "playbooks" / "drill.yml")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return json.loads(done.stdout)["global_custom_stats"]["drill"]
+
+
+def test_a_clean_run_goes_through_every_phase(tmp_path: Path) -> None:
+    record = _run(tmp_path, "nowhere")
+    assert [(p["name"], p["status"]) for p in record["phases"]] == [
+        ("preflight", "ok"), ("inject", "ok"), ("observe", "ok"), ("restore", "ok"), ("verify", "ok")]
+    assert all(p["ended"] >= p["started"] for p in record["phases"])
+    assert set(record["instants"]) == {"injected", "recovered"}
+    assert record["expectations"][0]["phase"] == "observe"
+    assert record["restore"] == {"performed": True, "verified": True}
+    assert record["error"] == ""
+
+
+@pytest.mark.parametrize("fail_in", ["inject", "observe"])
+def test_a_failure_is_recorded_in_its_phase_and_the_fault_is_still_undone(tmp_path: Path, fail_in: str) -> None:
+    record = _run(tmp_path, fail_in)
+    statuses = {p["name"]: p["status"] for p in record["phases"]}
+    assert statuses[fail_in] == "failed"
+    assert statuses["restore"] == "ok" and statuses["verify"] == "ok"
+    if fail_in == "inject":
+        assert "observe" not in statuses
+    assert record["error"] in ("the fault could not be injected", "nothing was seen")
+    assert record["restore"] == {"performed": True, "verified": True}
