@@ -38,10 +38,15 @@ class DrillFeed:
         if not isinstance(facts, dict):
             return
         record = facts.get("drill_record")
-        if not isinstance(record, dict):
-            return
+        if isinstance(record, dict):
+            self.show(record)
+
+    def show(self, record: dict[str, Any], doing: str = "") -> None:
+        """Take the record as it is now; DOING names labctl's own step between a drill's stages."""
         open_phases = [p for p in record.get("phases") or [] if isinstance(p, dict) and p.get("ended") is None]
         with self._lock:
+            if doing:
+                self._task = doing
             if open_phases:
                 self._phase = str(open_phases[-1].get("name", ""))
                 self._phase_started = epoch_or_none(open_phases[-1].get("started"))

@@ -15,7 +15,7 @@ from labctl.results import iso
 Record = dict[str, Any]
 
 PHASES = ("preflight", "inject", "observe", "restore", "verify")
-ACTIONS = ("phase", "fail", "mark", "expect", "event", "restore", "expected_s")
+ACTIONS = ("phase", "fail", "mark", "expect", "event", "restore", "expected_s", "resume")
 MESSAGE_LIMIT = 400
 
 
@@ -175,6 +175,11 @@ def apply(record: Record | None, args: Mapping[str, Any], now: float) -> Record:
                       result=args.get("result"), met=args.get("met"), observed=args.get("observed"))
     if action == "event":
         return event(current, str(args.get("kind") or "observation"), args["event"], now)
+    if action == "resume":
+        # A drill run in stages (labctl changes the machines between them) goes on with the record so far.
+        if not isinstance(args["resume"], Mapping):
+            raise RecordError("resume takes the record an earlier stage of the drill handed to labctl")
+        return {**empty(), **args["resume"]}
     if action == "expected_s":
         if not isinstance(args["expected_s"], Mapping):
             raise RecordError("expected_s takes {DURATION: SECONDS, ...}")
@@ -198,8 +203,11 @@ def _iso(value: Any) -> str | None:
 
 
 def _between(start: Any, end: Any) -> float | None:
-    a, b = epoch_or_none(start), epoch_or_none(end)
-    return None if a is None or b is None else round(b - a, 1)
+    """elapsed_s() for readers of a record: None, not an error, for text that is no time."""
+    try:
+        return elapsed_s(start, end)
+    except RecordError:
+        return None
 
 
 def reported(record: Mapping[str, Any], spans: Iterable[tuple[str, str, str]]) -> dict[str, Any]:

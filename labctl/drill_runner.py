@@ -1,25 +1,23 @@
 """`labctl drill`: run drill roles with the availability probe beside them, store results.
 
 Per drill: pick the target, journal the undo, start the probe, run
-playbooks/drill.yml, stop the probe, merge the role's record and the probe's
-measurements into one labctl.drill-result/v1 document, store it.
+playbooks/drill.yml (in stages around labctl's own change for a drill whose fault
+the provider makes, see labctl.drill_stages), stop the probe, merge the role's
+record and the probe's measurements into one labctl.drill-result/v1 document, store it.
 """
 
-import os
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from labctl import drill_record, journal, results
+from labctl import drill_record, drill_stages, journal, results
+from labctl.drill_record import PHASES, Record
 from labctl.drills import BY_ID, Drill
 from labctl.errors import UsageError
 from labctl.inventory import Inventory, load_inventory
 from labctl.kube import KubeClient
 from labctl.lab import Lab
 from labctl.lifecycle import cluster_vars
-from labctl.lock import INHERIT_ENV
 from labctl.probe import AvailabilityProbe, app_targets
-from labctl.providers import lab_api_env
 from labctl.runner import EventSink, run_playbook
 from labctl.ui import Ui
 
@@ -100,30 +98,38 @@ def run_one(
         "drill_target": target,
         "drill_probe_host": probe_host,
         "drill_skip_inject": skip_inject,
-        "labctl_command": [sys.executable, "-m", "labctl"],
     }
-    try:
-        with ui.playbook(f"drill {drill.id} on {target}") as progress, lab_api_env(lab) as api_env:
+
+    def play(phases: list[str], resume: Record, more: dict[str, Any]) -> tuple[Record, str | None]:
+        staged = list(phases) != list(PHASES)
+        title = f"drill {drill.id} on {target}" + (f": {', '.join(phases)}" if staged else "")
+        with ui.playbook(title) as progress:
             run = run_playbook(
                 "drill.yml",
                 logs_dir=lab.logs_dir,
                 inventory=lab.inventory_path,
-                extravars=extravars,
+                extravars={**extravars, "drill_phases": phases, "drill_record_resume": resume, **more},
                 sink=progress if feed is None else tee(progress, feed),
                 verbose=ui.verbose,
-                # `labctl node add` run by the scale-up drill works under this run's lock, and reaches
-                # the cloud with this run's credentials.
-                env={INHERIT_ENV: str(os.getpid()), **api_env},
             )
+        if not run.succeeded:
+            failure = run.failures[0].line() if run.failures else f"drill playbook ended {run.status} (rc {run.rc})"
+            return run.stats.get("drill") or resume, failure
+        if not run.stats.get("drill"):
+            return resume, "the drill role reported nothing (see the logs)"
+        return run.stats["drill"], None
+
+    try:
+        if drill.provider_change:
+            record, error = drill_stages.run(drill, lab, ui, play, skip_inject, feed.show if feed else lambda *_: None)
+        else:
+            record, error = play(list(PHASES), {}, {})
     finally:
         availability = probe.stop()
     ended = time.time()
-    reported = drill_record.reported(run.stats.get("drill") or {}, drill.spans)
-    error = reported.pop("error", None)
-    if not run.succeeded:
-        error = run.failures[0].line() if run.failures else f"drill playbook ended {run.status} (rc {run.rc})"
-    elif not run.stats.get("drill"):
-        error = "the drill role reported nothing (see the logs)"
+    reported = drill_record.reported(record, drill.spans)
+    recorded_error = reported.pop("error", None)
+    error = error or recorded_error
     if entry and reported["restore"].get("verified"):
         journal.remove(lab, [entry["id"]])
     result = results.assemble(

@@ -43,6 +43,9 @@ class Drill:
     target: Literal["controller", "worker"] = "controller"
     # What its restore undoes, written to the undo journal before the fault ('' when there is nothing to undo).
     undo: str = ""
+    # A fault labctl makes itself, through the lab's provider, between the engine's stages rather than
+    # in a task: "add_worker" adds one worker, and the restore removes the workers that were not there before.
+    provider_change: Literal["", "add_worker"] = ""
 
     @property
     def role(self) -> str:
@@ -65,6 +68,7 @@ class Drill:
             "spans": {span.name: [span.start, span.end] for span in self.spans},
             "target": self.target,
             "undo": self.undo,
+            "provider_change": self.provider_change,
         }
 
 
@@ -72,7 +76,11 @@ def role_of(drill_id: str) -> str:
     return "drill_" + drill_id.replace("-", "_")
 
 
-SPEC_KEYS = {"id", "seeds", "description", "apps_must_stay_up", "needs_ha", "disruptive", "timed", "durations", "target", "undo"}
+PROVIDER_CHANGES = ("", "add_worker")
+SPEC_KEYS = {
+    "id", "seeds", "description", "apps_must_stay_up", "needs_ha", "disruptive", "timed", "durations", "target", "undo",
+    "provider_change",
+}
 
 
 def load_spec(path: Path) -> Drill:
@@ -87,6 +95,8 @@ def load_spec(path: Path) -> Drill:
         problems.append("id, seeds and description are required")
     if data.get("target", "controller") not in ("controller", "worker"):
         problems.append("target is controller or worker")
+    if data.get("provider_change", "") not in PROVIDER_CHANGES:
+        problems.append(f"provider_change is one of {', '.join(c for c in PROVIDER_CHANGES if c)}")
     durations = data.get("durations") or {}
     if not isinstance(durations, dict) or not all(isinstance(v, list) and len(v) == 2 for v in durations.values()):
         problems.append("durations map each name to [from instant, to instant]")
@@ -107,6 +117,7 @@ def load_spec(path: Path) -> Drill:
         spans=tuple(Span(str(name), str(a), str(b)) for name, (a, b) in durations.items()),
         target=data.get("target", "controller"),
         undo=str(data.get("undo") or ""),
+        provider_change=data.get("provider_change", ""),
     )
 
 

@@ -17,9 +17,6 @@ import psutil
 
 from labctl.errors import LabBusyError
 
-# Set by a lock holder for the commands it starts (see LabLock.acquire).
-INHERIT_ENV = "LABCTL_LOCK_HELD"
-
 # A holder writes its name just after taking the lock: how long a contender waits to read it.
 _NAME_WAIT_S = 0.5
 
@@ -33,14 +30,6 @@ class Holder:
 
 def _alive(pid: int) -> bool:
     return psutil.pid_exists(pid)
-
-
-def _ancestors(pid: int) -> list[int]:
-    """Parent chain of PID; empty if PID is gone."""
-    try:
-        return [parent.pid for parent in psutil.Process(pid).parents()]
-    except psutil.Error:
-        return []
 
 
 def read_holder(path: Path) -> Holder | None:
@@ -58,7 +47,6 @@ class LabLock:
         self.path = path
         self.lab = lab
         self.command = command
-        self.inherited = False
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -70,10 +58,6 @@ class LabLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = read_holder(self.path)
-                if holder is not None and _alive(holder.pid) and self._started_by(holder):
-                    os.close(fd)
-                    self.inherited = True
-                    return
                 if (holder is None or not _alive(holder.pid)) and time.monotonic() < deadline:
                     time.sleep(0.02)
                     continue
@@ -85,15 +69,6 @@ class LabLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, payload, 0)
         self._fd = fd
-
-    def _started_by(self, holder: Holder) -> bool:
-        # A command started by the lock's holder (a drill running `labctl node add`) works
-        # under that holder's lock instead of deadlocking on it: the holder declared it in
-        # the environment, or (Linux) it is one of our ancestors.
-        if holder.pid == os.getpid():
-            return False
-        declared = os.environ.get(INHERIT_ENV, "").strip()
-        return declared == str(holder.pid) or holder.pid in _ancestors(os.getpid())
 
     def release(self) -> None:
         if self._fd is None:

@@ -6,15 +6,13 @@ binaries, containerd, CNI, kubelet and kube-proxy, and waits for it to join; the
 role runs on every node so the others route to the new node's pod subnet.
 remove: drain, delete the Node object, the provider removes the machine.
 
-The scale-up drill runs `labctl node add` from inside `labctl drill`, which already holds
-the lab lock: a process started under the lock's holder works under it (labctl.lock).
+`join_worker` and `remove_added_workers` do the work under a lock their caller holds: the
+CLI's commands take the lab lock for one change, the scale-up drill holds it for the drill.
 """
 
-import os
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,7 @@ from labctl.inventory import Inventory, load_inventory
 from labctl.lab import Lab, write_atomic
 from labctl.lifecycle import cluster_vars, run_step
 from labctl.paths import PLAYBOOKS_DIR
-from labctl.providers import ProviderContext, get_provider
-from labctl.runner import RUNNER_ENV
+from labctl.providers import Provider, ProviderContext, get_provider
 from labctl.ui import Ui
 
 # The cni role on every node: routes to all nodes' pod subnets, the new one's included.
@@ -41,19 +38,7 @@ ROUTES_PLAYBOOK = """---
 """
 
 
-# What an outer ansible-runner put in the environment of the drill playbook that runs
-# `labctl node add`: inherited by our own runs, they would make awx_display load itself
-# as its "original" stdout callback and ansible-playbook crash.
-@contextmanager
-def outer_runner_env_removed() -> Iterator[None]:
-    saved = {name: os.environ.pop(name) for name in RUNNER_ENV if name in os.environ}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
-def _context(lab: Lab, ui: Ui) -> tuple[Any, ProviderContext]:
+def _context(lab: Lab, ui: Ui) -> tuple[Provider, ProviderContext]:
     config = lab.load_config()
     provider = get_provider(lab.read_state().get("provider") or config.provider)
     return provider, ProviderContext(lab=lab, config=config, ui=ui, verbose=ui.verbose)
@@ -71,25 +56,30 @@ def _routes_playbook(lab: Lab) -> Path:
 
 
 def add_worker(lab: Lab, ui: Ui) -> dict[str, Any]:
-    """One more worker: machine, certificates, node agents; it joins and is Ready."""
+    """`labctl node add`: one more worker under the lab lock."""
     lab.require()
+    with lab.lock("node add"):
+        return join_worker(lab, ui)
+
+
+def join_worker(lab: Lab, ui: Ui) -> dict[str, Any]:
+    """One more worker: machine, certificates, node agents; it joins and is Ready. The caller holds the lab lock."""
     provider, ctx = _context(lab, ui)
     started = time.monotonic()
-    with lab.lock("node add"), outer_runner_env_removed():
-        before = {n.name for n in load_inventory(lab.inventory_path).by_role("worker")}
-        inventory: Inventory = provider.add_worker(ctx)
-        new = [n for n in inventory.by_role("worker") if n.name not in before]
-        if len(new) != 1:
-            raise InfraError(
-                f"the {ctx.config.provider} provider was asked for one more worker and added {len(new)}:"
-                f" check `labctl status --lab {lab.name}`"
-            )
-        node = new[0]
-        lab.update_state(nodes=[n.name for n in inventory.nodes])
-        extravars = cluster_vars(lab, ctx.config)
-        # localhost: the PKI play issues the new kubelet's certificate, and the last plays wait for it.
-        joined = run_step(lab, ui, "cluster.yml", f"join {node.name}", extravars, limit=f"localhost,{node.name}")
-        routes = run_step(lab, ui, str(_routes_playbook(lab)), f"routes to {node.name}'s pods", extravars)
+    before = {n.name for n in load_inventory(lab.inventory_path).by_role("worker")}
+    inventory: Inventory = provider.add_worker(ctx)
+    new = [n for n in inventory.by_role("worker") if n.name not in before]
+    if len(new) != 1:
+        raise InfraError(
+            f"the {ctx.config.provider} provider was asked for one more worker and added {len(new)}:"
+            f" check `labctl status --lab {lab.name}`"
+        )
+    node = new[0]
+    lab.update_state(nodes=[n.name for n in inventory.nodes])
+    extravars = cluster_vars(lab, ctx.config)
+    # localhost: the PKI play issues the new kubelet's certificate, and the last plays wait for it.
+    joined = run_step(lab, ui, "cluster.yml", f"join {node.name}", extravars, limit=f"localhost,{node.name}")
+    routes = run_step(lab, ui, str(_routes_playbook(lab)), f"routes to {node.name}'s pods", extravars)
     return {
         "lab": lab.name,
         "node": node.name,
@@ -111,7 +101,7 @@ def _kubectl(lab: Lab, args: list[str], timeout: float) -> subprocess.CompletedP
 
 
 def remove_worker(lab: Lab, name: str, ui: Ui, drain_timeout_s: int = 120) -> dict[str, Any]:
-    """Drain worker NAME, delete its Node, let the provider remove the machine.
+    """`labctl node remove NAME` under the lab lock.
 
     Only the last worker added beyond the configured topology: pod subnets follow each
     node's place in the inventory, so removing another would renumber the nodes after it.
@@ -122,25 +112,46 @@ def remove_worker(lab: Lab, name: str, ui: Ui, drain_timeout_s: int = 120) -> di
     with lab.lock("node remove"):
         inventory = load_inventory(lab.inventory_path)
         node = inventory.node(name)
-        workers = [n.name for n in inventory.by_role("worker")]
         if node.role != "worker":
             raise UsageError(f"{name} is a {node.role}, not a worker: only workers added with `labctl node add` can be removed")
-        if len(workers) <= ctx.config.topology.workers or workers[-1] != name:
-            added = workers[ctx.config.topology.workers:]
+        added = _added_workers(inventory, ctx.config.topology.workers)
+        if not added or added[-1] != name:
             hint = f"remove {added[-1]}" if added else "no worker was added with `labctl node add`"
             raise UsageError(f"{name} is not the last worker added with `labctl node add`: {hint}")
-        with ui.status(f"draining {name}"):
-            drained = _kubectl(
-                lab,
-                ["drain", name, "--ignore-daemonsets", "--delete-emptydir-data", "--force", f"--timeout={drain_timeout_s}s"],
-                timeout=drain_timeout_s + 30,
-            )
-        if drained.returncode != 0 and "not found" not in drained.stderr:
-            raise InfraError(f"could not drain {name}: {(drained.stderr or drained.stdout).strip().splitlines()[-1:]}")
-        deleted = _kubectl(lab, ["delete", "node", name, "--ignore-not-found", "--wait=true"], timeout=60)
-        if deleted.returncode != 0:
-            raise InfraError(f"could not delete node {name}: {deleted.stderr.strip()}")
-        remaining = provider.remove_worker(ctx, name)
-        lab.update_state(nodes=[n.name for n in remaining.nodes])
-    ui.info(f"[green]✓[/] {name} drained, deleted and its machine removed")
+        _drain_and_remove(lab, provider, ctx, name, ui, drain_timeout_s)
     return {"lab": lab.name, "node": name, "removed": True, "seconds": round(time.monotonic() - started, 1)}
+
+
+def remove_added_workers(lab: Lab, ui: Ui, since: Collection[str] | None = None, drain_timeout_s: int = 120) -> list[str]:
+    """The workers not among the nodes SINCE or, without it, every worker beyond the configured topology; the last
+    added first. The caller holds the lab lock."""
+    provider, ctx = _context(lab, ui)
+    inventory = load_inventory(lab.inventory_path)
+    if since is None:
+        added = _added_workers(inventory, ctx.config.topology.workers)
+    else:
+        added = [n.name for n in inventory.by_role("worker") if n.name not in since]
+    for name in reversed(added):
+        _drain_and_remove(lab, provider, ctx, name, ui, drain_timeout_s)
+    return added
+
+
+def _added_workers(inventory: Inventory, configured: int) -> list[str]:
+    return [n.name for n in inventory.by_role("worker")][configured:]
+
+
+def _drain_and_remove(lab: Lab, provider: Provider, ctx: ProviderContext, name: str, ui: Ui, drain_timeout_s: int) -> None:
+    with ui.status(f"draining {name}"):
+        drained = _kubectl(
+            lab,
+            ["drain", name, "--ignore-daemonsets", "--delete-emptydir-data", "--force", f"--timeout={drain_timeout_s}s"],
+            timeout=drain_timeout_s + 30,
+        )
+    if drained.returncode != 0 and "not found" not in drained.stderr:
+        raise InfraError(f"could not drain {name}: {(drained.stderr or drained.stdout).strip().splitlines()[-1:]}")
+    deleted = _kubectl(lab, ["delete", "node", name, "--ignore-not-found", "--wait=true"], timeout=60)
+    if deleted.returncode != 0:
+        raise InfraError(f"could not delete node {name}: {deleted.stderr.strip()}")
+    remaining = provider.remove_worker(ctx, name)
+    lab.update_state(nodes=[n.name for n in remaining.nodes])
+    ui.info(f"[green]✓[/] {name} drained, deleted and its machine removed")

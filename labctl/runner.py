@@ -28,7 +28,7 @@ GUARD = Path(__file__).resolve().parent / "playbook_guard.py"
 ALLOWED_ENV = frozenset(
     {
         "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR", "SSH_AUTH_SOCK", "PYTHONPATH",
-        # `labctl node add`, run from a drill's playbook, must find the same labs and bundle.
+        # The collection's plugins import labctl, which must find the same labs and bundle.
         "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR",
         "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_CA_BUNDLE",

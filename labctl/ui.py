@@ -57,7 +57,8 @@ class Ui:
 
     @contextmanager
     def status(self, message: str) -> Iterator[None]:
-        if self.err.is_terminal:
+        # A spinner is a live display too: not while another (drill --watch) owns the terminal.
+        if self.err.is_terminal and self.live_progress:
             with self.err.status(message):
                 yield
         else:

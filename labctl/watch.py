@@ -8,8 +8,6 @@ terminal) or on a thread of its own that prints what changed (no terminal).
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.live import Live
@@ -35,7 +33,7 @@ class LiveWatch:
         self._stop = threading.Event()
         self._printer: threading.Thread | None = None
 
-    def follow(self, drill: str, target: str, probe: AvailabilityProbe, started: float) -> Callable[[dict[str, Any]], None]:
+    def follow(self, drill: str, target: str, probe: AvailabilityProbe, started: float) -> DrillFeed:
         """Show this drill and its probe from now on; returns the sink for its runner events."""
         self.probe = probe
         self.feed = DrillFeed(drill, target, started)

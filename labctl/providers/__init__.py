@@ -3,10 +3,7 @@
 A provider knows nothing of drills; drills know nothing of providers.
 """
 
-import contextlib
 import importlib
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,20 +65,6 @@ class Provider(Protocol):
     def describe_leftovers(self, ctx: ProviderContext) -> str:
         """What the provider holds of the lab, found by its tags and names, in a few words ("" when nothing)."""
         ...
-
-    def api_env(self, ctx: ProviderContext) -> AbstractContextManager[dict[str, str]]:
-        """The environment a playbook needs to reach the provider's API (credentials only as files that die
-        with labctl), for drills that change the machines (scale-up) and their recovery; empty for local."""
-        ...
-
-
-@contextlib.contextmanager
-def lab_api_env(lab: Lab) -> Iterator[dict[str, str]]:
-    """The lab's provider's api_env (drill and recover playbooks)."""
-    config = lab.load_config()
-    provider = get_provider(lab.read_state().get("provider") or config.provider)
-    with provider.api_env(ProviderContext(lab=lab, config=config, ui=Ui())) as env:
-        yield env
 
 
 def get_provider(name: str) -> Provider:

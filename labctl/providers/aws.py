@@ -9,9 +9,7 @@ Secrets: keys reach Ansible only through a 0600 credentials file that exists
 for the length of one run; ansible-runner never sees them.
 """
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,11 +154,6 @@ class AwsProvider:
         aws.check_credentials()
         names = leftovers(discover(aws, ctx.lab.name))
         return f"{len(names)} resource(s) in {aws.region}: {', '.join(names[:6])}{' …' if len(names) > 6 else ''}" if names else ""
-
-    @contextlib.contextmanager
-    def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
-        with self._session_of(ctx).ansible_env(ctx.lab.dir) as env:
-            yield env
 
     def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
         """Terminate worker NAME (through its Auto Scaling group, one less desired) and write the inventory without it."""

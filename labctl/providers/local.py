@@ -5,12 +5,10 @@ the offline bundle. Ansible then reaches the nodes over SSH exactly as it
 reaches cloud machines, so every role is shared with the cloud providers.
 """
 
-import contextlib
 import ipaddress
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -239,10 +237,6 @@ class LocalProvider:
     def describe_leftovers(self, ctx: ProviderContext) -> str:
         bridge = self.bridge(ctx)
         return f"bridge {bridge}" if hostnet.bridge_exists(bridge) else ""
-
-    @contextlib.contextmanager
-    def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
-        yield {}
 
     def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
         """Power one worker off, delete its files, write the inventory without it (labctl.nodes drains it first)."""

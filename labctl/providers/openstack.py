@@ -7,10 +7,9 @@ operator's address) so bad input fails in one line; the playbooks
 exists to write the same inventory as every other provider.
 """
 
-import contextlib
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from labctl import known_hosts
@@ -135,10 +134,6 @@ class OpenstackProvider:
         cloud = self._cloud(ctx, for_up=False)
         with api_errors(cloud, "looking for the lab's resources"):
             return describe(lab_resources(connect(cloud), ctx.lab.name))
-
-    @contextlib.contextmanager
-    def api_env(self, ctx: ProviderContext) -> Iterator[dict[str, str]]:
-        yield self._cloud(ctx, for_up=False).ansible_env()
 
     def remove_worker(self, ctx: ProviderContext, name: str) -> Inventory:
         """Delete worker NAME's server, its floating IP and its port; write the inventory without it."""

@@ -244,6 +244,40 @@ def test_recover_after_labctl_is_killed_mid_drill(lab: E2ELab, drill_id: str) ->
     assert lab.json("recover")["undone"] == []
 
 
+@pytest.mark.full
+def test_recover_removes_the_worker_a_killed_scale_up_added(lab: E2ELab) -> None:
+    """labctl adds scale-up's worker itself: killed once the provider made the machine, `recover` removes it."""
+    inventory = lab.home / "labs" / lab.name / "inventory.yml"
+
+    def workers() -> list[str]:
+        hosts = yaml.safe_load(inventory.read_text())["all"]["children"]["workers"]["hosts"] or {}
+        return sorted(hosts)
+
+    before = workers()
+    env = {**os.environ, "LABCTL_HOME": str(lab.home)}
+    proc = subprocess.Popen([sys.executable, "-m", "labctl", "drill", "scale-up", "--lab", lab.name], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(workers()) == len(before):
+            assert time.monotonic() < deadline, "the drill never added a worker"
+            assert proc.poll() is None, "the drill ended before it added a worker"
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    added = sorted(set(workers()) - set(before))
+    assert len(added) == 1
+    refused = lab.run("drill", "pod-kill")
+    assert refused.returncode == 2 and "labctl recover" in refused.stderr
+    summary = lab.json("recover", timeout=900)
+    assert summary["healthy"] is True, summary
+    assert workers() == before
+    status = lab.json("status")
+    assert sorted(n["name"] for n in status["nodes"] if n["role"] == "worker") == before
+    assert all(n["ready"] for n in status["nodes"])
+
+
 def test_deploy_takes_back_what_a_user_changed(lab: E2ELab) -> None:
     """A user scales nginx down with kubectl; `labctl deploy` restores the lab's replicas instead of failing on the
     field kubectl now manages."""

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labctl import drills
+from labctl import drill_stages, drills
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 PHASE_FILES = ("preflight", "inject", "observe", "restore", "verify")
@@ -46,11 +46,13 @@ def _included_roles(node: object) -> set[str]:
 
 
 def _marked(drill: drills.Drill) -> set[str]:
-    """Instants the drill's tasks mark, with those of the task files it includes from other roles."""
+    """Instants the drill's tasks mark, with those of the task files it includes from other roles (and those
+    labctl marks itself around a change it makes through the provider)."""
     roles = {drill.role}
     for tree in _role_tasks(drill.role):
         roles |= _included_roles(tree)
-    return {instant for role in roles for tree in _role_tasks(role) for instant in _records(tree, "mark")}
+    by_labctl = set(drill_stages.MARKS) if drill.provider_change else set()
+    return by_labctl | {instant for role in roles for tree in _role_tasks(role) for instant in _records(tree, "mark")}
 
 
 @pytest.mark.parametrize("drill", drills.CATALOG, ids=lambda d: d.id)
@@ -63,7 +65,12 @@ def test_every_reported_span_runs_between_instants_the_drill_marks(drill: drills
 @pytest.mark.parametrize("drill", drills.CATALOG, ids=lambda d: d.id)
 def test_every_drill_role_holds_one_task_file_per_phase_and_no_main(drill: drills.Drill) -> None:
     tasks = ROLES / drill.role / "tasks"
-    assert {p.stem for p in tasks.glob("*.yml")} >= set(PHASE_FILES)
+    files = {p.stem for p in tasks.glob("*.yml")}
+    if drill.provider_change:
+        # labctl injects this fault itself (labctl.drill_stages): a task file for it would never run.
+        assert files >= set(PHASE_FILES) - {"inject"} and "inject" not in files
+    else:
+        assert files >= set(PHASE_FILES)
     assert not (tasks / "main.yml").exists(), "the engine (roles/drill_engine) runs the phases"
 
 
@@ -86,6 +93,7 @@ def test_every_drill_role_is_in_the_catalog() -> None:
         ("id: x\nseeds: []\ndescription: d\ntarget: etcd\n", "target is controller or worker"),
         ("id: x\nseeds: []\ndescription: d\ndurations: {t: [a]}\n", "durations map each name to [from instant, to instant]"),
         ("id: x\nseeds: []\ndescription: d\ndurations: {t: [a, b]}\ntimed: [u]\n", "timed ['u'] not among the durations"),
+        ("id: x\nseeds: []\ndescription: d\nprovider_change: add_controller\n", "provider_change is one of add_worker"),
     ],
 )
 def test_a_spec_labctl_cannot_use_is_named_with_its_path(tmp_path: Path, spec: str, problem: str) -> None:
@@ -107,6 +115,8 @@ def test_a_spec_reads_into_the_catalogs_entry(tmp_path: Path) -> None:
     assert drill.durations == ("t_a", "t_b")
     assert drill.spans[1] == drills.Span("t_b", "restored", "recovered")
     assert drill.target == "worker" and drill.timed == ("t_a",)
+    assert drill.provider_change == ""
+    assert drills.BY_ID["scale-up"].provider_change == "add_worker"
 
 
 def test_the_readme_lists_the_catalog_in_its_order() -> None:

@@ -30,7 +30,7 @@ PHASE_TASKS = {
 }
 
 
-def _run(tmp_path: Path, fail_in: str) -> dict[str, Any]:
+def _run(tmp_path: Path, fail_in: str, **more: Any) -> dict[str, Any]:
     tasks = tmp_path / "roles" / "drill_fake" / "tasks"
     tasks.mkdir(parents=True, exist_ok=True)
     for phase, text in PHASE_TASKS.items():
@@ -45,7 +45,7 @@ def _run(tmp_path: Path, fail_in: str) -> dict[str, Any]:
         "ANSIBLE_SHOW_CUSTOM_STATS": "true",
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
     }
-    extra = {"drill_id": "fake", "drill_role": "drill_fake", "fake_fail_in": fail_in}
+    extra = {"drill_id": "fake", "drill_role": "drill_fake", "fake_fail_in": fail_in, **more}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
          "-e", json.dumps(extra), str(REPO / "playbooks" / "drill.yml")],
@@ -76,3 +76,23 @@ def test_a_failure_is_recorded_in_its_phase_and_the_fault_is_still_undone(tmp_pa
         assert "observe" not in statuses
     assert record["error"] in ("the fault could not be injected", "nothing was seen")
     assert record["restore"] == {"performed": True, "verified": True}
+
+
+def test_a_drill_in_stages_goes_on_with_the_record_of_the_stage_before(tmp_path: Path) -> None:
+    first = _run(tmp_path, "nowhere", drill_phases=["preflight", "inject"])
+    assert [(p["name"], p["status"]) for p in first["phases"]] == [("preflight", "ok"), ("inject", "")]
+    # labctl's own step between the stages (here: nothing) leaves the inject phase open.
+    second = _run(tmp_path, "nowhere", drill_phases=["observe", "restore"], drill_record_resume=first)
+    assert [p["name"] for p in second["phases"]] == ["preflight", "inject", "observe", "restore"]
+    assert second["phases"][0] == first["phases"][0] and second["events"][0] == first["events"][0]
+    last = _run(tmp_path, "nowhere", drill_phases=["verify"], drill_record_resume=second)
+    assert [(p["name"], p["status"]) for p in last["phases"]] == [
+        ("preflight", "ok"), ("inject", "ok"), ("observe", "ok"), ("restore", "ok"), ("verify", "ok")]
+    assert set(last["instants"]) == {"injected", "recovered"}
+    assert last["restore"] == {"performed": True, "verified": True}
+
+
+def test_a_stage_runs_only_its_phases_even_after_a_failure(tmp_path: Path) -> None:
+    record = _run(tmp_path, "observe", drill_phases=["observe", "restore"])
+    assert [(p["name"], p["status"]) for p in record["phases"]] == [("observe", "failed"), ("restore", "")]
+    assert record["restore"] == {"performed": True, "verified": False}

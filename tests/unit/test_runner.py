@@ -118,39 +118,3 @@ def test_playbooks_see_an_allowlisted_environment(tmp_path: Path, monkeypatch: p
     assert result.stats["host_key_checking"] in (True, "True")
 
 
-NESTED_PLAYBOOK = """
-- name: Outer
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Run labctl's runner from inside a playbook (as the scale-up drill runs `labctl node add`)
-      ansible.builtin.command:
-        argv: "{{ inner }}"
-      register: inner_run
-      changed_when: false
-    - name: Hand back what the inner run said
-      ansible.builtin.set_stats:
-        aggregate: false
-        data: {inner: "{{ inner_run.stdout }}"}
-"""
-
-INNER = (
-    "import sys; from pathlib import Path; from labctl.nodes import outer_runner_env_removed; from labctl.runner import run_playbook\n"
-    "with outer_runner_env_removed():\n"
-    "    r = run_playbook(sys.argv[1], logs_dir=Path(sys.argv[2]), inventory='localhost,', extravars={'out': sys.argv[3]})\n"
-    "print(r.status, r.stats.get('answer'))"
-)
-
-
-def test_a_run_inside_a_run_works(tmp_path: Path) -> None:
-    import sys
-
-    inner_play = tmp_path / "inner.yml"
-    inner_play.write_text(OK_PLAYBOOK)
-    outer_play = tmp_path / "outer.yml"
-    outer_play.write_text(NESTED_PLAYBOOK)
-    inner = [sys.executable, "-c", INNER, str(inner_play), str(tmp_path / "inner-logs"), str(tmp_path / "o.txt")]
-    result = run_playbook(str(outer_play), logs_dir=tmp_path / "logs", inventory="localhost,", extravars={"inner": inner})
-    assert result.succeeded, result.failures
-    assert result.stats["inner"] == "successful 42"
