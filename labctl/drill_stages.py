@@ -22,11 +22,11 @@ from labctl.inventory import load_inventory
 from labctl.lab import Lab
 from labctl.ui import Ui
 
-# Runs the engine for PHASES, going on with RECORD, with more extravars; returns the record it handed
-# back and the run's error (None when the playbook itself ran to its end).
 # The instants labctl marks itself for such a drill (its tasks mark the rest).
 MARKS = ("injected", "restored")
 
+# Runs the engine for PHASES, going on with RECORD, with more extravars; returns the record it handed
+# back and the run's error (None when the playbook itself ran to its end).
 Play = Callable[[list[str], Record, dict[str, Any]], tuple[Record, str | None]]
 # Shows the record to the live view, with what labctl is doing now.
 Show = Callable[[Record, str], None]
