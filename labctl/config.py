@@ -96,7 +96,7 @@ class Network(Strict):
 
 
 class LocalProvider(Strict):
-    subnet: str = ""  # empty: labctl picks a free range per lab and records it (labctl/providers/subnets.py)
+    subnet: str = ""  # empty: labctl picks a free range per lab and records it (labctl/providers/local/subnets.py)
     bridge: str = ""  # derived from the lab name when empty
     node_memory_max: str = "4G"
 

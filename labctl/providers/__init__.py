@@ -71,9 +71,9 @@ def get_provider(name: str) -> Provider:
     if name not in PROVIDERS:
         raise UsageError(f"unknown provider '{name}': valid providers are {', '.join(PROVIDERS)}")
     try:
-        module = importlib.import_module(f"labctl.providers.{name}")
+        module = importlib.import_module(f"labctl.providers.{name}.provider")
     except ModuleNotFoundError as error:
-        if error.name == f"labctl.providers.{name}":
+        if error.name in (f"labctl.providers.{name}", f"labctl.providers.{name}.provider"):
             raise NotAvailableError(f"the {name} provider") from None
         raise
     provider: Provider = module.PROVIDER

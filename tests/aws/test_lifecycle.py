@@ -117,7 +117,7 @@ def test_lab_lifecycle(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for name, value in env.items():
         if name.startswith(("AWS_", "LABCTL_")) or name in ("PATH", "PYTHONPATH"):
             monkeypatch.setenv(name, value)
-    from labctl.providers.aws import PROVIDER
+    from labctl.providers.aws.provider import PROVIDER
 
     machines = PROVIDER.machines(_context(lab))
     assert [(m["name"], m["role"], m["state"]) for m in machines] == [

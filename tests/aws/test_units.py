@@ -21,11 +21,12 @@ import yaml
 
 from labctl.errors import UsageError
 from labctl.inventory import from_ansible
-from labctl.providers.aws_cost import PRICES_PATH, estimate, load_prices
-from labctl.providers.aws_errors import explain, explain_message
-from labctl.providers.aws_nodes import build_inventory, ensure_ssh_key
-from labctl.providers.aws_preflight import detect_public_cidr, normalise_cidr
-from labctl.providers.aws_userdata import FLATCAR_PYTHON, b64, bootstrap_python_script, debian_cloud_config, flatcar_ignition, user_data
+from labctl.providers.aws.cost import PRICES_PATH, estimate, load_prices
+from labctl.providers.aws.errors import explain, explain_message
+from labctl.providers.aws.nodes import build_inventory, ensure_ssh_key
+from labctl.providers.aws.preflight import detect_public_cidr
+from labctl.providers.aws.userdata import FLATCAR_PYTHON, b64, bootstrap_python_script, debian_cloud_config, flatcar_ignition, user_data
+from labctl.providers.exposure import parse_allow_from
 
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM5zOacZ+zf0aAB9r/A8pzTGzfvqhO0QFo22IzFfAr5p labctl-u1"
 
@@ -52,7 +53,7 @@ def test_price_table_is_dated_and_complete() -> None:
     table = load_prices()
     as_of = datetime.date.fromisoformat(table["as_of"])
     assert as_of <= datetime.date.today()
-    assert PRICES_PATH.name == "aws_prices.yaml"
+    assert PRICES_PATH.name == "prices.yaml"
     for region, prices in table["instances"].items():
         assert prices["t3.medium"] > 0, region
         assert region in table["nlb_hour"] and region in table["ebs_gp3_gb_month"]
@@ -180,10 +181,10 @@ def test_address_detection_without_network_asks_for_allow_from() -> None:
 
 
 def test_cidrs_are_normalised() -> None:
-    assert normalise_cidr("203.0.113.7") == "203.0.113.7/32"
-    assert normalise_cidr(" 203.0.113.9/24 ") == "203.0.113.0/24"
+    assert parse_allow_from("203.0.113.7") == "203.0.113.7/32"
+    assert parse_allow_from(" 203.0.113.9/24 ") == "203.0.113.0/24"
     with pytest.raises(UsageError, match="IPv4 only"):
-        normalise_cidr("2001:db8::/64")
+        parse_allow_from("2001:db8::/64")
 
 
 # --- secrets and keys ------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def test_cidrs_are_normalised() -> None:
 HOLD_CREDENTIALS = r"""
 import sys, json, boto3
 from pathlib import Path
-from labctl.providers.aws_session import AwsSession
+from labctl.providers.aws.session import AwsSession
 session = boto3.Session(aws_access_key_id="AKIAUNITTEST", aws_secret_access_key="unit-secret-value", aws_session_token="unit-token")
 with AwsSession(region="eu-central-1", session=session).ansible_env(Path(sys.argv[1])) as env:
     print(json.dumps(env), flush=True)

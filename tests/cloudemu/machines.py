@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from labctl.providers import nspawn
+from labctl.providers.local import nspawn
 
 
 @dataclass(frozen=True)

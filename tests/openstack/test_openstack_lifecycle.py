@@ -19,8 +19,8 @@ from openstack_testenv import PASSWORD, REPO, Labctl
 from labctl.inventory import from_ansible, load_inventory
 from labctl.lab import Lab
 from labctl.providers import ProviderContext, ProviderOptions
-from labctl.providers.openstack import PROVIDER
-from labctl.providers.openstack_names import SUBNET_CIDR
+from labctl.providers.openstack.names import SUBNET_CIDR
+from labctl.providers.openstack.provider import PROVIDER
 from labctl.ui import Ui
 
 ALLOW = "203.0.113.0/24"

@@ -20,7 +20,7 @@ from openstack_testenv import write_clouds_yaml
 
 from labctl.config import LabConfig
 from labctl.providers import terraform
-from labctl.providers.openstack_names import SUBNET_CIDR, LabNames, prefix
+from labctl.providers.openstack.names import SUBNET_CIDR, LabNames, prefix
 
 REPO = Path(__file__).resolve().parents[2]
 TF_DIR = REPO / "terraform" / "openstack"

@@ -10,10 +10,11 @@ from labctl.config import LabConfig, parse_config
 from labctl.errors import UsageError
 from labctl.lab import Lab
 from labctl.providers import ProviderContext
-from labctl.providers.openstack import PROVIDER, ItemFailures, failure_line
-from labctl.providers.openstack_access import ensure_key_pair, local_address_towards, parse_allow_from, resolve_allow_from
-from labctl.providers.openstack_cloud import choose_cloud
-from labctl.providers.openstack_names import LabNames, check_subnet, marker, planned_nodes
+from labctl.providers.exposure import parse_allow_from
+from labctl.providers.openstack.access import ensure_key_pair, local_address_towards, resolve_allow_from
+from labctl.providers.openstack.cloud import choose_cloud
+from labctl.providers.openstack.names import LabNames, check_subnet, marker, planned_nodes
+from labctl.providers.openstack.provider import PROVIDER, ItemFailures, failure_line
 from labctl.runner import RunResult, TaskFailure
 from labctl.ui import Ui
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from labctl.bundle.build import _mounted_under
-from labctl.providers import nspawn
+from labctl.providers.local import nspawn
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from labctl.providers import nspawn
+from labctl.providers.local import nspawn
 
 
 def test_a_second_customise_keeps_user_keys_and_the_lab_key_once(tmp_path: Path) -> None:

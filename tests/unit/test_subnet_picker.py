@@ -13,8 +13,9 @@ import pytest
 from labctl.config import parse_config
 from labctl.errors import UsageError
 from labctl.lab import Lab
-from labctl.providers import ProviderContext, hostnet
-from labctl.providers.local import PROVIDER
+from labctl.providers import ProviderContext
+from labctl.providers.local import hostnet
+from labctl.providers.local.provider import PROVIDER
 from labctl.ui import Ui
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,8 +116,9 @@ RACER = r"""
 import sys, time
 from labctl.config import LabConfig
 from labctl.lab import Lab
-from labctl.providers import ProviderContext, hostnet
-from labctl.providers.local import PROVIDER
+from labctl.providers import ProviderContext
+from labctl.providers.local import hostnet
+from labctl.providers.local.provider import PROVIDER
 from labctl.ui import Ui
 
 name, go = sys.argv[1], float(sys.argv[2])

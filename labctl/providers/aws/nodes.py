@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from labctl.errors import InfraError
 from labctl.inventory import Inventory, Node
 from labctl.lab import write_atomic
-from labctl.providers.aws_errors import explain
-from labctl.providers.aws_session import AwsSession
+from labctl.providers.aws.errors import explain
+from labctl.providers.aws.session import AwsSession
 
 TAG_LAB = "labctl-lab"
 TAG_NODE = "labctl-node"

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labctl.errors import UsageError
 from labctl.lab import Lab, write_atomic
+from labctl.providers.exposure import parse_allow_from
 
 
 def ensure_key_pair(lab: Lab) -> Path:
@@ -33,16 +34,6 @@ def ensure_key_pair(lab: Lab) -> Path:
         line = loaded.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
         write_atomic(public, f"{line.decode()} labctl-{lab.name}\n", mode=0o644)
     return public
-
-
-def parse_allow_from(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        raise UsageError(f"--allow-from '{value}' is not an address or CIDR: use e.g. 203.0.113.7/32") from None
-    if network.version != 4:
-        raise UsageError(f"--allow-from {value}: the lab network is IPv4, give an IPv4 CIDR")
-    return str(network)
 
 
 def local_address_towards(host: str, port: int) -> str | None:

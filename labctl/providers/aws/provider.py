@@ -21,9 +21,9 @@ from labctl.inventory import Inventory, Node, load_inventory
 from labctl.paths import PROJECT_ROOT
 from labctl.providers import ProviderContext
 from labctl.providers import terraform as tf
-from labctl.providers.aws_cost import estimate
-from labctl.providers.aws_errors import explain, explain_message
-from labctl.providers.aws_nodes import (
+from labctl.providers.aws.cost import estimate
+from labctl.providers.aws.errors import explain, explain_message
+from labctl.providers.aws.nodes import (
     build_inventory,
     describe_machines,
     ensure_ssh_key,
@@ -32,10 +32,10 @@ from labctl.providers.aws_nodes import (
     role_of,
     tags_of,
 )
-from labctl.providers.aws_preflight import Image, find_image, instance_architecture, pick_zone, resolve_allow_from
-from labctl.providers.aws_session import ANSIBLE_PROFILE, AwsSession, endpoint_url, open_session
-from labctl.providers.aws_sweep import discover, leftovers
-from labctl.providers.aws_userdata import FLATCAR_PYTHON, b64, user_data
+from labctl.providers.aws.preflight import Image, find_image, instance_architecture, pick_zone, resolve_allow_from
+from labctl.providers.aws.session import ANSIBLE_PROFILE, AwsSession, endpoint_url, open_session
+from labctl.providers.aws.sweep import discover, leftovers
+from labctl.providers.aws.userdata import FLATCAR_PYTHON, b64, user_data
 from labctl.providers.console_keys import pin_from_console
 from labctl.providers.exposure import refuse_whole_internet
 from labctl.runner import RunResult, run_playbook

@@ -18,11 +18,11 @@ from labctl.inventory import Inventory, Node, load_inventory
 from labctl.providers import ProviderContext
 from labctl.providers.console_keys import pin_from_console
 from labctl.providers.exposure import refuse_whole_internet
-from labctl.providers.openstack_access import ensure_key_pair, resolve_allow_from
-from labctl.providers.openstack_cloud import CloudChoice, api_errors, auth_host, choose_cloud, connect
-from labctl.providers.openstack_discover import FoundNode, describe, lab_nodes, lab_resources
-from labctl.providers.openstack_lookup import CloudChoices, check_quota, resolve
-from labctl.providers.openstack_names import LabNames, PlannedNode, check_subnet, marker, planned_nodes, prefix
+from labctl.providers.openstack.access import ensure_key_pair, resolve_allow_from
+from labctl.providers.openstack.cloud import CloudChoice, api_errors, auth_host, choose_cloud, connect
+from labctl.providers.openstack.discover import FoundNode, describe, lab_nodes, lab_resources
+from labctl.providers.openstack.lookup import CloudChoices, check_quota, resolve
+from labctl.providers.openstack.names import LabNames, PlannedNode, check_subnet, marker, planned_nodes, prefix
 from labctl.runner import RunResult, run_playbook
 
 API_PORT = 6443

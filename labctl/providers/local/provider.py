@@ -18,7 +18,8 @@ from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, Node, load_inventory
 from labctl.lab import Lab
 from labctl.paths import cache_home
-from labctl.providers import ProviderContext, hostnet, nspawn, subnets
+from labctl.providers import ProviderContext
+from labctl.providers.local import hostnet, nspawn, subnets
 
 BUNDLE_MOUNT = "/opt/labctl/bundle"
 INOTIFY_INSTANCES = 1024

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import botocore.exceptions
 
 from labctl.errors import InfraError, UsageError
-from labctl.providers.aws_errors import explain
-from labctl.providers.aws_session import AwsSession
+from labctl.providers.aws.errors import explain
+from labctl.providers.aws.session import AwsSession
+from labctl.providers.exposure import parse_allow_from
 
 # Official publishers of the images (AWS account ids), looked up by owner so a
 # look-alike image published by someone else can never be picked.
@@ -122,16 +123,6 @@ def find_image(aws: AwsSession, os_name: str, arch: str, ami: str = "") -> Image
     )
 
 
-def normalise_cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        raise UsageError(f"--allow-from '{value}' is not a CIDR: pass e.g. --allow-from 203.0.113.7/32") from None
-    if network.version != 4:
-        raise UsageError(f"--allow-from {value}: the AWS lab network is IPv4 only, pass an IPv4 CIDR")
-    return str(network)
-
-
 def detect_public_cidr(url: str | None = None, timeout: float = 5.0) -> str:
     """The operator's public IPv4 as a /32, asked of a what-is-my-ip service (LABCTL_MYIP_URL overrides it)."""
     target = url or os.environ.get("LABCTL_MYIP_URL") or MYIP_URL
@@ -150,4 +141,4 @@ def detect_public_cidr(url: str | None = None, timeout: float = 5.0) -> str:
 
 
 def resolve_allow_from(value: str) -> str:
-    return normalise_cidr(value) if value else detect_public_cidr()
+    return parse_allow_from(value) if value else detect_public_cidr()

@@ -17,7 +17,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from labctl.errors import InfraError, UsageError
-from labctl.providers.aws_errors import explain
+from labctl.providers.aws.errors import explain
 
 # The profile name only exists inside the lab's own credentials file.
 ANSIBLE_PROFILE = "labctl"

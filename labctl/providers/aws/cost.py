@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-PRICES_PATH = Path(__file__).with_name("aws_prices.yaml")
+PRICES_PATH = Path(__file__).with_name("prices.yaml")
 HOURS_PER_MONTH = 730
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from openstack import connection
 
-from labctl.providers.openstack_names import MARKER_KEY, LabNames, marker, prefix
+from labctl.providers.openstack.names import MARKER_KEY, LabNames, marker, prefix
 
 ROLE_ORDER = {"controller": 0, "worker": 1, "api_lb": 2}
 

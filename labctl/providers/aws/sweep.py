@@ -10,9 +10,9 @@ from typing import Any
 import botocore.exceptions
 
 from labctl.errors import InfraError
-from labctl.providers.aws_errors import explain
-from labctl.providers.aws_nodes import TAG_LAB
-from labctl.providers.aws_session import AwsSession
+from labctl.providers.aws.errors import explain
+from labctl.providers.aws.nodes import TAG_LAB
+from labctl.providers.aws.session import AwsSession
 
 # Deletion order; each kind only depends on kinds listed before it.
 KINDS = (

@@ -10,7 +10,7 @@ from typing import Any
 from openstack import connection
 
 from labctl.errors import InfraError, UsageError
-from labctl.providers.openstack_cloud import CloudChoice, api_errors
+from labctl.providers.openstack.cloud import CloudChoice, api_errors
 
 DEFAULT_SSH_USER = "debian"
 MAX_LISTED = 12
