@@ -1,5 +1,6 @@
 """The emulated cloud for end-to-end tests: tests/cloudemu/emulated_cloud.py as a child process."""
 
+import json
 import os
 import queue
 import signal
@@ -104,6 +105,43 @@ def aws_lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
     moto = Moto(endpoint=cloud.env["AWS_ENDPOINT_URL"], pid=0)
     return lab_resources(moto, lab, access_key=cloud.env["AWS_ACCESS_KEY_ID"], secret_key=cloud.env["AWS_SECRET_ACCESS_KEY"],
                          region=cloud.env["AWS_REGION"])
+
+
+def openstack_lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
+    """Everything named for LAB that the emulated OpenStack still holds, asked with openstacksdk."""
+    import openstack
+
+    os.environ["OS_CLIENT_CONFIG_FILE"] = cloud.env["OS_CLIENT_CONFIG_FILE"]
+    conn = openstack.connect(cloud=cloud.env["OS_CLOUD"])
+    prefix = f"labctl-{lab}-"
+    found = [f"server {s.name}" for s in conn.compute.servers() if s.name.startswith(prefix)]
+    found += [f"port {p.name}" for p in conn.network.ports() if (p.name or "").startswith(prefix)]
+    found += [f"network {n.name}" for n in conn.network.networks() if n.name.startswith(prefix)]
+    found += [f"router {r.name}" for r in conn.network.routers() if r.name.startswith(prefix)]
+    found += [f"floating ip {f.floating_ip_address}" for f in conn.network.ips() if f.port_id]
+    found += [f"key pair {k.name}" for k in conn.compute.keypairs() if k.name.startswith(prefix)]
+    return found
+
+
+def kill_drill_mid_fault(lab: "CloudLab", drill: str = "worker-failure") -> str:
+    """Start `labctl drill DRILL`, SIGKILL it (and its playbook) once its target's kubelet is stopped; the target."""
+    command = [sys.executable, "-m", "labctl", "drill", drill, "--lab", lab.name]
+    proc = subprocess.Popen(command, env=cloud_env(lab.cloud, str(lab.home)),
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = lab.home / "labs" / lab.name / "undo-journal.json"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert time.monotonic() < deadline, "the fault never appeared"
+            if journal.exists() and json.loads(journal.read_text())["entries"]:
+                target = str(json.loads(journal.read_text())["entries"][0]["target"])
+                state = lab.run("ssh", target, "--", "systemctl", "is-active", "kubelet", timeout=60).stdout.strip()
+                if state in ("inactive", "failed"):
+                    return target
+            time.sleep(1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 @contextmanager

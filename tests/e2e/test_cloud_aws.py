@@ -5,18 +5,12 @@ etcd-backup-restore and scale-up (through the Auto Scaling group), labctl killed
 """
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
-from cloudharness import CloudLab, aws_lab_resources, cloud_env, cloud_lab
-from e2ehelpers import REPO
+from cloudharness import CloudLab, aws_lab_resources, cloud_lab, kill_drill_mid_fault
 
 pytestmark = pytest.mark.e2e
 
@@ -98,23 +92,7 @@ def test_drill_passes_on_the_cloud(lab: CloudLab, drill_id: str) -> None:
 
 @pytest.mark.full
 def test_recover_after_labctl_is_killed_mid_drill(lab: CloudLab) -> None:
-    command = [sys.executable, "-m", "labctl", "drill", "worker-failure", "--lab", LAB]
-    proc = subprocess.Popen(command, env=cloud_env(lab.cloud, str(lab.home)),
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    journal = lab.home / "labs" / LAB / "undo-journal.json"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert time.monotonic() < deadline, "the fault never appeared"
-            if journal.exists() and json.loads(journal.read_text())["entries"]:
-                target = json.loads(journal.read_text())["entries"][0]["target"]
-                state = lab.run("ssh", target, "--", "systemctl", "is-active", "kubelet", timeout=60).stdout.strip()
-                if state in ("inactive", "failed"):
-                    break
-            time.sleep(1)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    target = kill_drill_mid_fault(lab)
     summary = json.loads(lab.run("recover", "--output", "json", timeout=900).stdout)
     assert summary["healthy"] is True, summary
     assert lab.run("ssh", target, "--", "systemctl", "is-active", "kubelet").stdout.strip() == "active"

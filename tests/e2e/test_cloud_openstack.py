@@ -1,15 +1,17 @@
-"""`labctl up openstack --offline` in the HA topology on the emulated OpenStack, whose servers are real
-local machines: up → the four proofs → apiserver-ha and worker-failure pass → down → nothing of the lab
-in the cloud or on the host. Full suite only (six machines).
+"""`labctl up openstack --offline` (1 controller, 2 workers) on the emulated OpenStack, whose servers are real
+local machines: what a cloud user does after up. The four proofs, host keys from the console, a second up
+changes nothing, status/kubectl/ssh/env, node-partition, etcd-backup-restore and scale-up (one more server
+through the cloud, given back by its restore), labctl killed mid-drill then recover, down leaves nothing.
+Full suite only; the HA topology on OpenStack is test_cloud_openstack_ha.py.
 """
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cloudharness import CloudLab, cloud_lab
+import yaml
+from cloudharness import CloudLab, cloud_lab, kill_drill_mid_fault, openstack_lab_resources
 
 pytestmark = [pytest.mark.e2e, pytest.mark.full]
 
@@ -22,43 +24,82 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudLab]:
         yield the_lab
 
 
-def test_ha_lab_installs_on_cloud_machines(lab: CloudLab) -> None:
-    done = lab.run("up", "openstack", "--offline", "--yes", "--controllers", "3", "--allow-from",
-                  lab.cloud.operator_cidr, "--fast-failover", "--output", "json")
-    if done.returncode != 0:
-        lab.run("down", "--yes", timeout=900)
+def up(lab: CloudLab) -> dict[str, Any]:
+    done = lab.run("up", "openstack", "--offline", "--yes", "--allow-from", lab.cloud.operator_cidr, "--fast-failover",
+                  "--output", "json")
     assert done.returncode == 0, done.stderr[-3000:]
     summary: dict[str, Any] = json.loads(done.stdout)
+    return summary
+
+
+def servers(lab: CloudLab) -> list[str]:
+    return [r for r in openstack_lab_resources(lab.cloud, LAB) if r.startswith("server ")]
+
+
+def test_up_installs_a_cluster_on_cloud_machines(lab: CloudLab) -> None:
+    try:
+        summary = up(lab)
+    except AssertionError:
+        lab.run("down", "--yes", timeout=900)
+        raise
     assert summary["phase"] == "ready" and summary["provider"] == "openstack"
-    status = json.loads(lab.run("status", "--output", "json").stdout)
-    assert [n["role"] for n in status["nodes"]].count("controller") == 3 and all(n["ready"] for n in status["nodes"])
+    assert set(summary["checks"]) == {"apps_available", "nginx_nodeport", "guestbook_roundtrip", "cluster_dns"}
+    nodes = json.loads(lab.run("status", "--output", "json").stdout)["nodes"]
+    assert len(nodes) == 3 and all(n["ready"] for n in nodes), nodes
+    assert len(servers(lab)) == 3
 
 
-@pytest.mark.parametrize("drill_id", ["apiserver-ha", "worker-failure"])
+def test_host_keys_come_from_the_console_and_are_checked(lab: CloudLab) -> None:
+    lab_dir = lab.home / "labs" / LAB
+    pinned: dict[str, list[str]] = {}
+    for line in (lab_dir / "ssh" / "known_hosts").read_text().splitlines():
+        host, key = line.split(" ", 1)
+        pinned.setdefault(host, []).append(key)
+    inventory = yaml.safe_load((lab_dir / "inventory.yml").read_text())
+    hosts = {name: hv["ansible_host"] for group in inventory["all"]["children"].values() for name, hv in (group.get("hosts") or {}).items()}
+    assert sorted(pinned) == sorted(hosts.values()), (pinned, hosts)
+    served = lab.run("ssh", "worker-1", "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
+    assert served.returncode == 0, served.stderr
+    assert " ".join(served.stdout.split()[:2]) in pinned[hosts["worker-1"]]
+
+
+def test_second_up_changes_nothing(lab: CloudLab) -> None:
+    assert up(lab)["changed"] == {"cluster": 0, "apps": 0}
+    assert len(servers(lab)) == 3
+
+
+def test_kubectl_ssh_and_env_reach_the_cloud_lab(lab: CloudLab) -> None:
+    nodes = lab.run("kubectl", "--", "get", "nodes", "-o", "name")
+    assert nodes.returncode == 0 and len(nodes.stdout.split()) == 3, nodes.stderr
+    ssh = lab.run("ssh", "worker-1", "--", "cat", "/etc/labctl/node.env")
+    assert ssh.returncode == 0 and f"LABCTL_LAB={LAB}" in ssh.stdout, ssh.stderr
+    env = lab.run("env")
+    assert env.returncode == 0 and "KUBECONFIG=" in env.stdout
+
+
+@pytest.mark.parametrize("drill_id", ["node-partition", "etcd-backup-restore", "scale-up"])
 def test_drill_passes_on_the_cloud(lab: CloudLab, drill_id: str) -> None:
     result = json.loads(lab.run("drill", drill_id, "--output", "json").stdout)
     assert result["verdict"] == "pass", [e for e in result.get("expectations", []) if not e.get("met")]
+    if drill_id == "scale-up":
+        # The added worker was one more server, and its restore deleted it through the cloud API.
+        actions = [e["message"] for e in result.get("events", []) if e.get("kind") == "action"]
+        assert any(m.startswith("the provider added worker-") for m in actions), actions
+        assert any(m.startswith("drained and removed worker-") and m.endswith("through the provider") for m in actions), actions
+        assert len(json.loads(lab.run("status", "--output", "json").stdout)["nodes"]) == 3
+        assert len(servers(lab)) == 3
 
 
-def cloud_leftovers(lab: CloudLab) -> list[str]:
-    """Everything named for the lab that the cloud still holds, asked with openstacksdk."""
-    import openstack
-
-    os.environ["OS_CLIENT_CONFIG_FILE"] = lab.cloud.env["OS_CLIENT_CONFIG_FILE"]
-    conn = openstack.connect(cloud=lab.cloud.env["OS_CLOUD"])
-    prefix = f"labctl-{LAB}-"
-    found = [f"server {s.name}" for s in conn.compute.servers() if s.name.startswith(prefix)]
-    found += [f"port {p.name}" for p in conn.network.ports() if (p.name or "").startswith(prefix)]
-    found += [f"network {n.name}" for n in conn.network.networks() if n.name.startswith(prefix)]
-    found += [f"router {r.name}" for r in conn.network.routers() if r.name.startswith(prefix)]
-    found += [f"floating ip {f.floating_ip_address}" for f in conn.network.ips() if f.port_id]
-    found += [f"key pair {k.name}" for k in conn.compute.keypairs() if k.name.startswith(prefix)]
-    return found
+def test_recover_after_labctl_is_killed_mid_drill(lab: CloudLab) -> None:
+    target = kill_drill_mid_fault(lab)
+    summary = json.loads(lab.run("recover", "--output", "json", timeout=900).stdout)
+    assert summary["healthy"] is True, summary
+    assert lab.run("ssh", target, "--", "systemctl", "is-active", "kubelet").stdout.strip() == "active"
 
 
 def test_down_leaves_nothing(lab: CloudLab) -> None:
-    assert cloud_leftovers(lab), "the lab's resources should be listed before down"
+    assert openstack_lab_resources(lab.cloud, LAB), "the lab's resources should be listed before down"
     done = lab.run("down", "--yes", timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert not (lab.home / "labs" / LAB).exists()
-    assert cloud_leftovers(lab) == []
+    assert openstack_lab_resources(lab.cloud, LAB) == []
