@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from labctl.results import parse_iso
+from labctl.timestamps import parse_iso
 
 PHASES = ("preflight", "inject", "observe", "restore", "verify")
 

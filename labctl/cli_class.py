@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labctl.cli import EPILOG, PLAIN, OutputOpt, YesOpt, bare_help, emit, fail, make_ui, new_table
+from labctl.cli_common import EPILOG, PLAIN, OutputOpt, YesOpt, bare_help, emit, fail, make_ui, new_table
 from labctl.errors import LabctlError, UsageError
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from labctl.results import iso
+from labctl.timestamps import iso
 
 Record = dict[str, Any]
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from labctl import known_hosts
+from labctl.atomic_file import write_atomic
 from labctl.errors import UsageError
 
 Role = Literal["controller", "worker", "api_lb"]
@@ -73,7 +74,6 @@ class Inventory:
 
     def write(self, path: Path) -> None:
         """Write the lab's inventory, whose SSH trusts only the keys pinned in the lab's known_hosts."""
-        from labctl.lab import write_atomic
 
         # The lab's directory holds the inventory and, in ssh/, its key and known_hosts.
         pinned = known_hosts.path_for(path.parent / "ssh")

@@ -9,7 +9,8 @@ import time
 import uuid
 from typing import Any
 
-from labctl.lab import Lab, write_atomic
+from labctl.atomic_file import write_atomic
+from labctl.lab import Lab
 
 
 def entries(lab: Lab) -> list[dict[str, Any]]:

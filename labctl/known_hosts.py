@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from labctl.atomic_file import write_atomic
+
 BEGIN = "-----BEGIN SSH HOST KEY KEYS-----"
 END = "-----END SSH HOST KEY KEYS-----"
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
@@ -67,7 +69,6 @@ def _read(known_hosts: Path) -> list[str]:
 
 
 def _write(known_hosts: Path, lines: list[str]) -> None:
-    from labctl.lab import write_atomic  # labctl.lab names this module's file: import it late
 
     known_hosts.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_atomic(known_hosts, "".join(f"{line}\n" for line in lines), mode=0o600)

@@ -8,12 +8,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from labctl import known_hosts
+from labctl.atomic_file import write_atomic
 from labctl.config import LabConfig, dump_config, load_config
 from labctl.errors import UsageError
 from labctl.lock import LabLock
@@ -28,20 +28,6 @@ def validate_name(name: str) -> str:
             f"invalid lab name '{name}': use 1-20 lowercase letters, digits or '-', starting with a letter"
         )
     return name
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write via a temp file + rename so a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Lab:

@@ -16,9 +16,10 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from labctl.atomic_file import write_atomic
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, load_inventory
-from labctl.lab import Lab, write_atomic
+from labctl.lab import Lab
 from labctl.lifecycle import cluster_vars, run_step
 from labctl.paths import PLAYBOOKS_DIR
 from labctl.providers import Provider, ProviderContext, get_provider

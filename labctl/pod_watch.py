@@ -14,7 +14,7 @@ from typing import Any
 
 from labctl import cluster_probes
 from labctl.cluster_probes import pod_entry, pods_summary
-from labctl.results import iso
+from labctl.timestamps import iso
 from labctl.wait import WaitOutcome
 
 

@@ -8,7 +8,6 @@ here, in one place, from both.
 
 import json
 import time
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,13 @@ from typing import Any
 import jsonschema
 
 from labctl import score
+from labctl.atomic_file import write_atomic
 from labctl.errors import UsageError
-from labctl.lab import write_atomic
 from labctl.paths import SCHEMAS_DIR
+from labctl.timestamps import iso
 
 SCHEMA_ID = "labctl.drill-result/v1"
 PHASES = ("preflight", "inject", "observe", "restore", "verify")
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str | None) -> float | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 @cache

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from labctl.results import iso
+from labctl.timestamps import iso
 
 
 @dataclass

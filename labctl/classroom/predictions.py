@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from labctl import drills
+from labctl.atomic_file import write_atomic
 from labctl.classroom.record import ClassRecord, class_dir
 from labctl.errors import UsageError
-from labctl.lab import write_atomic
 
 VALUE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 

@@ -5,9 +5,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labctl.atomic_file import write_atomic
 from labctl.classroom.roster import Student, lab_name, validate_class_name
 from labctl.errors import UsageError
-from labctl.lab import write_atomic
 from labctl.paths import data_home
 
 

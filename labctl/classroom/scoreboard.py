@@ -14,6 +14,7 @@ from labctl import drills, results, score
 from labctl.classroom import predictions
 from labctl.classroom.record import ClassRecord
 from labctl.lab import Lab
+from labctl.timestamps import parse_iso
 
 
 @dataclass
@@ -120,7 +121,7 @@ def build(record: ClassRecord, now: float | None = None) -> Scoreboard:
     for student in record.students:
         row = Row(student.id, student.name, record.lab_of(student.id))
         for drill_id, result in _latest(row.lab).items():
-            started = results.parse_iso(result.get("started")) or 0.0
+            started = parse_iso(result.get("started")) or 0.0
             row.cells[drill_id] = _cell(result, predictions.before(guesses, student.id, drill_id, started))
             row.results.append(result)
             seen.add(drill_id)

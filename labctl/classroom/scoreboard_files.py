@@ -5,12 +5,12 @@ import io
 from pathlib import Path
 from typing import Any
 
+from labctl.atomic_file import write_atomic
 from labctl.classroom.scoreboard import Cell, Scoreboard, Timing
-from labctl.lab import write_atomic
 from labctl.report import fmt_ratio, fmt_score, fmt_seconds, humanize
 from labctl.report.html import template
 from labctl.report.junit import to_junit_suites
-from labctl.results import iso
+from labctl.timestamps import iso
 
 CSV_COLUMNS = ("class", "student", "name", "lab", "drill", "verdict", "score", "availability_pct", "result_id", "started",
                "duration", "observed_s", "predicted_s", "error_s")

@@ -24,6 +24,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from labctl.atomic_file import write_atomic
 from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, Node
 
@@ -126,7 +127,6 @@ def prepare_workdir(source: Path, workdir: Path, tfvars: dict[str, Any]) -> None
     workdir.mkdir(parents=True, exist_ok=True)
     for tf in source.glob("*.tf"):
         shutil.copy2(tf, workdir / tf.name)
-    from labctl.lab import write_atomic
 
     # Holds no secret: credentials reach terraform through its environment only.
     write_atomic(workdir / "labctl.auto.tfvars.json", json.dumps(tfvars, indent=2), mode=0o600)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from labctl import score
-from labctl.results import parse_iso
+from labctl.atomic_file import write_atomic
+from labctl.timestamps import parse_iso
 
 VERDICTS = ("pass", "fail", "error")
 NONE = "—"
@@ -19,7 +20,6 @@ NONE = "—"
 
 def write_reports(results: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:
     """Write junit.xml and report.html for RESULTS into OUT_DIR; return their paths."""
-    from labctl.lab import write_atomic
     from labctl.report.html import to_html
     from labctl.report.junit import to_junit
 

@@ -37,9 +37,9 @@ from labctl.report import (
     targets,
     verdict_reason,
 )
-from labctl.results import iso
 from labctl.score import of as score_of
 from labctl.score import suite as suite_score
+from labctl.timestamps import iso
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -27,9 +27,9 @@ from labctl.report import (
     unmet,
     verdict_reason,
 )
-from labctl.results import parse_iso
 from labctl.score import of as score_of
 from labctl.score import suite as suite_score
+from labctl.timestamps import parse_iso
 
 SUITE_NAME = "labctl drills"
 # Characters XML 1.0 cannot carry at all (escaping does not help): drill output may hold ANSI escapes.

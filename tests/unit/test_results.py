@@ -2,11 +2,12 @@ import jsonschema
 import pytest
 
 from labctl import drill_record, results
+from labctl.timestamps import iso
 
 
 def reported(met: bool = True, verified: bool = True) -> dict:
     return {
-        "expectations": [{"description": "d", "expected": 1, "observed": 1, "met": met, "at": results.iso(1.7e9)}],
+        "expectations": [{"description": "d", "expected": 1, "observed": 1, "met": met, "at": iso(1.7e9)}],
         "restore": {"performed": True, "verified": verified},
     }
 

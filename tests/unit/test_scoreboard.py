@@ -17,7 +17,7 @@ from labctl.classroom.record import ClassRecord
 from labctl.classroom.roster import Student
 from labctl.errors import UsageError
 from labctl.lab import Lab
-from labctl.results import iso, parse_iso
+from labctl.timestamps import iso, parse_iso
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 T0 = parse_iso("2026-12-05T10:00:00Z") or 0.0

@@ -13,9 +13,9 @@ import botocore.exceptions
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from labctl.atomic_file import write_atomic
 from labctl.errors import InfraError
 from labctl.inventory import Inventory, Node
-from labctl.lab import write_atomic
 from labctl.providers.aws.errors import explain
 from labctl.providers.aws.session import AwsSession
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from labctl.atomic_file import write_atomic
 from labctl.errors import UsageError
-from labctl.lab import Lab, write_atomic
+from labctl.lab import Lab
 from labctl.providers.exposure import parse_allow_from
 
 
