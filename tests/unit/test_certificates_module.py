@@ -3,7 +3,6 @@ issues again (a changed name list, a key of the wrong kind, a certificate about 
 check mode writing nothing, and a certificate named after a missing CA failing with that CA's path."""
 
 import datetime
-import json
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-from labctl.runner import run_playbook
+from module_task import run_module
 
 AUTHORITIES = [{"name": "ca", "cn": "unit CA"}, {"name": "etcd/ca", "cn": "unit etcd CA"}]
 SERVER = {"name": "server", "cn": "server", "sans": ["DNS:server", "IP:10.0.0.1"], "usages": ["serverAuth"]}
@@ -20,36 +18,7 @@ CLIENT = {"name": "etcd/client", "ca": "etcd/ca", "cn": "client", "org": "group"
 
 
 def run(tmp: Path, check: bool = False, **params: object) -> dict:
-    """One task of the module; its registered result."""
-    out = tmp / "result.json"
-    play = [
-        {
-            "name": "certificates",
-            "hosts": "localhost",
-            "connection": "local",
-            "gather_facts": False,
-            "tasks": [
-                {
-                    "name": "Run the module",
-                    "labctl.lab.certificates": params,
-                    "register": "result",
-                    "check_mode": check,
-                    "ignore_errors": True,
-                },
-                {
-                    "name": "Keep the result",
-                    "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": str(out)},
-                    "check_mode": False,
-                },
-            ],
-        }
-    ]
-    (tmp / "play.yml").write_text(json.dumps(play))
-    # No host in the inventory: localhost is Ansible's implicit one, run by the Python that runs Ansible.
-    (tmp / "inventory.yml").write_text("all: {}\n")
-    outcome = run_playbook(str(tmp / "play.yml"), logs_dir=tmp / "logs", inventory=tmp / "inventory.yml")
-    assert outcome.succeeded, [f.line() for f in outcome.failures]
-    return json.loads(out.read_text())
+    return run_module(tmp, "labctl.lab.certificates", params, check)
 
 
 def cert(root: Path, name: str) -> x509.Certificate:
