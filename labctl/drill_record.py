@@ -105,24 +105,34 @@ def expect(
     result: Mapping[str, Any] | None = None,
     met: Any = None,
     observed: Any = None,
+    at: Any = None,
+    then_mark: str = "",
+    verifies_restore: Any = None,
 ) -> Record:
-    """One expectation: judged by a labctl.lab.wait RESULT (met, observed, at) or by MET for plain checks."""
+    """One expectation: judged by a labctl.lab.wait RESULT (met, observed, at) or by MET for plain checks.
+
+    When it holds it was seen AT (given, or the wait's `at`, or now), and THEN_MARK names the instant that
+    records. VERIFIES_RESTORE makes it the restore's verification (restore.verified = met).
+    """
     result = result or {}
-    if met is None:
-        held = bool(result.get("met", False))
-        at = epoch(result.get("at")) if held else None
-    else:
-        held = _truth(met)
-        at = now if held else None
+    held = bool(result.get("met", False)) if met is None else _truth(met)
+    seen = epoch(at)
+    if seen is None:
+        seen = epoch(result.get("at")) if met is None else now
     entry = {
         "description": str(description),
         "phase": record["phase"],
         "expected": expected,
         "observed": observed if observed is not None else result.get("observed"),
         "met": held,
-        "at": at,
+        "at": seen if held else None,
     }
-    return {**record, "expectations": [*record["expectations"], entry]}
+    record = {**record, "expectations": [*record["expectations"], entry]}
+    if held and then_mark:
+        record = mark(record, str(then_mark), seen, now)
+    if verifies_restore is not None and _truth(verifies_restore):
+        record = restore(record, verified=held)
+    return record
 
 
 def event(record: Record, kind: str, message: Any, now: float) -> Record:
@@ -172,7 +182,8 @@ def apply(record: Record | None, args: Mapping[str, Any], now: float) -> Record:
         if "expected" not in args:
             raise RecordError("expect needs expected: what the catalog says should be seen")
         return expect(current, str(args["expect"]), args["expected"], now,
-                      result=args.get("result"), met=args.get("met"), observed=args.get("observed"))
+                      result=args.get("result"), met=args.get("met"), observed=args.get("observed"), at=args.get("at"),
+                      then_mark=str(args.get("then_mark") or ""), verifies_restore=args.get("verifies_restore"))
     if action == "event":
         return event(current, str(args.get("kind") or "observation"), args["event"], now)
     if action == "resume":

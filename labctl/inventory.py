@@ -18,6 +18,10 @@ from labctl.errors import UsageError
 
 Role = Literal["controller", "worker", "api_lb"]
 GROUP_OF_ROLE = {"controller": "controllers", "worker": "workers", "api_lb": "api_lb"}
+# Every node image labctl boots has it (a provider names another where one has not: Flatcar). Named, not
+# discovered: Ansible keeps a discovered interpreter on the host a task runs for, so each task a drill
+# delegates to a node discovered it again (half a second a task).
+NODE_PYTHON = "/usr/bin/python3"
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Node:
             "ansible_user": self.ansible_user,
             "node_ip": self.node_ip,
             "node_role": self.role,
+            "ansible_python_interpreter": NODE_PYTHON,
         }
         hostvars.update(self.extra)
         return hostvars
@@ -104,7 +109,7 @@ def from_ansible(data: dict[str, Any]) -> Inventory:
                         ansible_host=str(hv.pop("ansible_host")),
                         node_ip=str(hv.pop("node_ip")),
                         ansible_user=str(hv.pop("ansible_user", "root")),
-                        extra={k: v for k, v in hv.items() if k != "node_role"},
+                        extra={k: v for k, v in hv.items() if k != "node_role" and (k, v) != ("ansible_python_interpreter", NODE_PYTHON)},
                     )
                 )
     except (KeyError, TypeError, AttributeError) as error:

@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import threading
 import time
@@ -58,9 +59,14 @@ def labs(tmp_path_factory: pytest.TempPathFactory, pair_host_before: dict[str, A
         thread.join()
     failed = {name: done for name, done in results.items() if done.returncode != 0}
     if failed:
+        # `down` removes the nodes' console logs: keep them beside the test's other files first.
+        kept = tmp_path_factory.mktemp("pair-consoles")
+        for log in home.glob("labs/*/nodes/*/console.log"):
+            shutil.copy(log, kept / f"{log.parents[2].name}-{log.parent.name}.log")
         for handle in handles.values():
             handle.run("down", timeout=300)
-        pytest.fail("; ".join(f"labctl up --lab {name} exited {done.returncode}: {done.stderr[-2000:]}" for name, done in failed.items()))
+        pytest.fail("; ".join(f"labctl up --lab {name} exited {done.returncode}: {done.stderr[-2000:]}" for name, done in failed.items())
+                    + f" (the nodes' console logs: {kept})")
     for name, done in results.items():
         handles[name].up_summary = json.loads(done.stdout)
     yield handles

@@ -27,6 +27,20 @@ def _records(node: object, action: str) -> set[str]:
     return found
 
 
+def _include_vars(node: object, name: str) -> set[str]:
+    """The values an include passes as variable NAME anywhere in a task tree."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if "ansible.builtin.include_role" in node and name in (node.get("vars") or {}):
+            found.add(str(node["vars"][name]))
+        for value in node.values():
+            found |= _include_vars(value, name)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _include_vars(item, name)
+    return found
+
+
 def _role_tasks(role: str) -> list[object]:
     return [yaml.safe_load(path.read_text()) for path in (ROLES / role / "tasks").glob("*.yml")]
 
@@ -46,13 +60,17 @@ def _included_roles(node: object) -> set[str]:
 
 
 def _marked(drill: drills.Drill) -> set[str]:
-    """Instants the drill's tasks mark, with those of the task files it includes from other roles (and those
-    labctl marks itself around a change it makes through the provider)."""
+    """Instants the drill's tasks mark (alone, or as the instant an expectation times when it holds, the health
+    check's included), with those of the task files it includes from other roles (and those labctl marks itself
+    around a change it makes through the provider)."""
     roles = {drill.role}
     for tree in _role_tasks(drill.role):
         roles |= _included_roles(tree)
+    trees = [tree for role in roles for tree in _role_tasks(role)]
     by_labctl = set(drill_stages.MARKS) if drill.provider_change else set()
-    return by_labctl | {instant for role in roles for tree in _role_tasks(role) for instant in _records(tree, "mark")}
+    by_tasks = {instant for tree in trees for action in ("mark", "then_mark") for instant in _records(tree, action)}
+    by_health_check = {instant for tree in trees for instant in _include_vars(tree, "healthy_then_mark")}
+    return by_labctl | {i for i in by_tasks | by_health_check if "{{" not in i}
 
 
 @pytest.mark.parametrize("drill", drills.CATALOG, ids=lambda d: d.id)

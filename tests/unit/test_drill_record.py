@@ -76,6 +76,26 @@ def test_a_plain_check_is_met_as_ansible_hands_it_over_and_timed_now() -> None:
     assert [(e["met"], e["at"]) for e in record["expectations"]] == [(True, 7.0), (False, None)]
 
 
+def test_an_expectation_that_holds_marks_its_instant_when_it_was_seen() -> None:
+    wait = {"met": True, "observed": {}, "at": "2026-12-05T13:00:01.000Z"}
+    record = dr.apply(None, {"expect": "back", "expected": "x", "result": wait, "then_mark": "recovered"}, 9.0)
+    record = dr.apply(record, {"expect": "moved", "expected": "x", "met": "true", "at": 4.5, "then_mark": "evicted"}, 9.0)
+    record = dr.apply(record, {"expect": "checked", "expected": "x", "met": True, "then_mark": "checked"}, 9.0)
+    missed = {"met": False, "observed": {}, "at": "2026-12-05T13:00:02.000Z"}
+    record = dr.apply(record, {"expect": "never", "expected": "x", "result": missed, "then_mark": "detected"}, 9.0)
+    assert record["instants"] == {"recovered": 1796475601.0, "evicted": 4.5, "checked": 9.0}
+    assert [e["at"] for e in record["expectations"]] == [1796475601.0, 4.5, 9.0, None]
+
+
+def test_an_expectation_that_verifies_the_restore_sets_verified_either_way() -> None:
+    healthy = dr.apply(None, {"expect": "healthy", "expected": "x", "met": True, "verifies_restore": "true"}, 1.0)
+    assert healthy["restore"]["verified"] is True
+    sick = dr.apply(healthy, {"expect": "healthy", "expected": "x", "met": False, "verifies_restore": True}, 2.0)
+    assert sick["restore"]["verified"] is False
+    before = dr.apply(sick, {"expect": "healthy before", "expected": "x", "met": True, "verifies_restore": False}, 3.0)
+    assert before["restore"]["verified"] is False
+
+
 def test_restore_and_expected_seconds_merge() -> None:
     record = dr.apply(None, {"restore": {"performed": True}}, 1.0)
     record = dr.apply(record, {"restore": {"verified": "true"}}, 2.0)

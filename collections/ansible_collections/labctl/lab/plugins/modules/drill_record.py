@@ -23,7 +23,8 @@ options:
     description: Record a named instant (injected, detected, recovered...), at I(at) or now.
     type: str
   at:
-    description: When the instant happened (a labctl.lab.wait result's C(at)); now when empty.
+    description: When the instant happened, or when the expectation was seen to hold (a labctl.lab.wait result's
+      C(at)); for an expectation, the wait result's C(at) when judged by I(result), else now, when empty.
     type: raw
   expect:
     description: Record an expectation of the catalog, in its words; needs I(expected).
@@ -40,6 +41,12 @@ options:
   observed:
     description: What was observed (defaults to the wait result's observation).
     type: raw
+  then_mark:
+    description: With I(expect), the instant this expectation times when it holds, recorded at the time it was seen.
+    type: str
+  verifies_restore:
+    description: With I(expect), this expectation is the restore's verification (restore.verified is whether it held).
+    type: bool
   event:
     description: Record an event for the drill's journal with this message.
     type: str
@@ -70,6 +77,7 @@ EXAMPLES = r"""
     expect: the ReplicaSet creates a replacement pod
     expected: 3 pods
     result: "{{ pod_kill_replacement }}"
+    then_mark: replacement_created
 
 - name: Mark the fault injected
   labctl.lab.drill_record:
