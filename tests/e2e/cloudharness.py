@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2ehelpers import REPO, lab_unavailable
@@ -121,6 +122,24 @@ def openstack_lab_resources(cloud: EmulatedCloud, lab: str) -> list[str]:
     found += [f"floating ip {f.floating_ip_address}" for f in conn.network.ips() if f.port_id]
     found += [f"key pair {k.name}" for k in conn.compute.keypairs() if k.name.startswith(prefix)]
     return found
+
+
+def check_host_keys_pinned(lab: "CloudLab") -> dict[str, Any]:
+    """Every node's keys are pinned in the lab's known_hosts, and worker-1 serves a pinned key; the inventory."""
+    import yaml
+
+    lab_dir = lab.home / "labs" / lab.name
+    pinned: dict[str, list[str]] = {}
+    for line in (lab_dir / "ssh" / "known_hosts").read_text().splitlines():
+        host, key = line.split(" ", 1)
+        pinned.setdefault(host, []).append(key)
+    inventory: dict[str, Any] = yaml.safe_load((lab_dir / "inventory.yml").read_text())
+    hosts = {name: hv["ansible_host"] for group in inventory["all"]["children"].values() for name, hv in (group.get("hosts") or {}).items()}
+    assert sorted(pinned) == sorted(hosts.values()), (pinned, hosts)
+    served = lab.run("ssh", "worker-1", "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
+    assert served.returncode == 0, served.stderr
+    assert " ".join(served.stdout.split()[:2]) in pinned[hosts["worker-1"]]
+    return inventory
 
 
 def kill_drill_mid_fault(lab: "CloudLab", drill: str = "worker-failure") -> str:

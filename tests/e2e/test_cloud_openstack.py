@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
-from cloudharness import CloudLab, cloud_lab, kill_drill_mid_fault, openstack_lab_resources
+from cloudharness import CloudLab, check_host_keys_pinned, cloud_lab, kill_drill_mid_fault, openstack_lab_resources
 
 pytestmark = [pytest.mark.e2e, pytest.mark.full]
 
@@ -50,17 +49,7 @@ def test_up_installs_a_cluster_on_cloud_machines(lab: CloudLab) -> None:
 
 
 def test_host_keys_come_from_the_console_and_are_checked(lab: CloudLab) -> None:
-    lab_dir = lab.home / "labs" / LAB
-    pinned: dict[str, list[str]] = {}
-    for line in (lab_dir / "ssh" / "known_hosts").read_text().splitlines():
-        host, key = line.split(" ", 1)
-        pinned.setdefault(host, []).append(key)
-    inventory = yaml.safe_load((lab_dir / "inventory.yml").read_text())
-    hosts = {name: hv["ansible_host"] for group in inventory["all"]["children"].values() for name, hv in (group.get("hosts") or {}).items()}
-    assert sorted(pinned) == sorted(hosts.values()), (pinned, hosts)
-    served = lab.run("ssh", "worker-1", "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
-    assert served.returncode == 0, served.stderr
-    assert " ".join(served.stdout.split()[:2]) in pinned[hosts["worker-1"]]
+    check_host_keys_pinned(lab)
 
 
 def test_second_up_changes_nothing(lab: CloudLab) -> None:
