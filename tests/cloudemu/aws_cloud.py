@@ -44,6 +44,7 @@ class AwsCloud:
         self.machines = machines
         self.forwarders = forwarders
         self.booted: dict[str, str | None] = {}  # instance id -> public address mapped for it
+        self.subnet_of: dict[str, tuple[str, str]] = {}  # booted instance id -> (subnet id, its CIDR)
         self.listeners: dict[tuple[str, int], str] = {}  # (address, port) -> load balancer ARN
         self.skipped: set[str] = set()
 
@@ -100,6 +101,13 @@ class AwsCloud:
         key = backend.key_pairs.get(instance.key_name) if instance.key_name else None
         public_key = key.material_public if key else b""
         subnet = backend.get_subnet(instance.subnet_id)
+        # One host bridge backs a range: two VPCs may each have a subnet with it on AWS, not here.
+        sharing = [i for i, (subnet_id, cidr) in self.subnet_of.items() if cidr == subnet.cidr_block and subnet_id != subnet.id]
+        if sharing:
+            log.error("instance %s: its subnet %s has the range %s of another VPC's subnet (instance %s) and the emulated "
+                      "cloud backs a range once; no machine booted", instance.id, subnet.id, subnet.cidr_block, sharing[0])
+            self.skipped.add(instance.id)
+            return
         bridge, router, prefixlen = self.fabric.subnet_bridge(subnet.cidr_block)
         private = instance.private_ip
         self.machines.boot(
@@ -119,11 +127,13 @@ class AwsCloud:
         if public:
             self.fabric.map_public(public, private)
         self.booted[instance.id] = public
+        self.subnet_of[instance.id] = (subnet.id, subnet.cidr_block)
         log.info("instance %s: machine booted at %s (public %s)", instance.id, private, public or "none")
 
     def _remove(self, instance_ids: list[str]) -> None:
         for instance_id in instance_ids:
             public = self.booted.pop(instance_id)
+            self.subnet_of.pop(instance_id, None)
             if public:
                 self.fabric.unmap_public(public)
         self.machines.remove_many(instance_ids)

@@ -23,6 +23,7 @@ from labctl.providers import ProviderContext
 from labctl.providers import terraform as tf
 from labctl.providers.aws.cost import estimate
 from labctl.providers.aws.errors import explain, explain_message
+from labctl.providers.aws.network import VpcPlan, claim_vpc
 from labctl.providers.aws.nodes import (
     build_inventory,
     describe_machines,
@@ -57,6 +58,7 @@ class Plan:
     controller_type: str
     worker_type: str
     workers: int
+    network: VpcPlan
 
 
 class AwsProvider:
@@ -207,8 +209,9 @@ class AwsProvider:
         zone = pick_zone(aws, types)
         image = find_image(aws, settings.os, arch, settings.ami)
         workers = max(ctx.config.topology.workers, int(ctx.lab.read_state().get("aws_workers_desired") or 0))
-        ctx.ui.info(f"AWS account {identity['account']}, region {aws.region}, zone {zone}")
-        return Plan(aws, zone, arch, image, allow_from, settings.controller_instance_type, settings.worker_instance_type, workers)
+        network = claim_vpc(aws, ctx.lab, ctx.config)
+        ctx.ui.info(f"AWS account {identity['account']}, region {aws.region}, zone {zone}, VPC {network.vpc}")
+        return Plan(aws, zone, arch, image, allow_from, settings.controller_instance_type, settings.worker_instance_type, workers, network)
 
     def _confirm(self, ctx: ProviderContext, plan: Plan) -> None:
         counts: dict[str, int] = {}
@@ -231,6 +234,9 @@ class AwsProvider:
         lab, os_name = ctx.lab.name, ctx.config.aws.os
         return {
             "aws_lab_zone": plan.zone,
+            "aws_lab_vpc_cidr": str(plan.network.vpc),
+            "aws_lab_node_subnet_cidr": str(plan.network.node_subnet),
+            "aws_lab_lb_subnet_cidr": str(plan.network.lb_subnet),
             "aws_lab_allow_from": plan.allow_from,
             "aws_lab_ami": plan.image.ami_id,
             "aws_lab_root_device": plan.image.root_device,
@@ -373,6 +379,9 @@ class AwsProvider:
             "lab_name": lab,
             "region": plan.aws.region,
             "availability_zone": plan.zone,
+            "vpc_cidr": str(plan.network.vpc),
+            "node_subnet_cidr": str(plan.network.node_subnet),
+            "lb_subnet_cidr": str(plan.network.lb_subnet),
             "allow_from": plan.allow_from,
             "os": os_name,
             "architecture": plan.arch,

@@ -18,7 +18,7 @@ from labctl.errors import InfraError, UsageError
 from labctl.inventory import Inventory, Node, load_inventory
 from labctl.lab import Lab
 from labctl.paths import cache_home
-from labctl.providers import ProviderContext
+from labctl.providers import ProviderContext, address_pool
 from labctl.providers.local import hostnet, nspawn, subnets
 
 BUNDLE_MOUNT = "/opt/labctl/bundle"
@@ -95,11 +95,11 @@ class LocalProvider:
 
         local.subnet wins; else the range an earlier `up` recorded (node addresses, certificates and
         the kubeconfig name it); else the first free one. Each must be free on the host."""
-        with subnets.choosing():
+        with address_pool.choosing("subnets"):
             if ctx.config.local.subnet or subnets.recorded_subnet(ctx.lab):
                 net = self.network(ctx)
             else:
-                taken = hostnet.host_networks(self.bridge(ctx)) + subnets.other_labs(ctx.lab.name) + subnets.cluster_ranges(ctx.config)
+                taken = hostnet.host_networks(self.bridge(ctx)) + subnets.other_labs(ctx.lab.name) + address_pool.cluster_ranges(ctx.config)
                 net = self._network(ctx, subnets.pick(taken))
             hostnet.check_subnet_free(net)
             # The lab's state records the bridge before it exists: `down` must find it after any crash.

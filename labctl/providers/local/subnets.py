@@ -2,43 +2,19 @@
 
 A lab keeps the range it recorded; a new one takes the first /24 of the pool that is not in use on
 the host, not recorded by any other lab (a stopped lab comes back on its own range) and not inside
-the lab's pod or service CIDR. Choosing and recording happen under one lock so two labs starting at
-once never take the same range.
+the lab's pod or service CIDR. Choosing and recording happen under address_pool's lock, held until
+the bridge holds the range, so two labs starting at once never take the same one.
 """
 
-import contextlib
-import fcntl
 import ipaddress
-import os
-from collections.abc import Iterator
 
-from labctl.config import LabConfig
 from labctl.errors import UsageError
 from labctl.lab import Lab, list_labs
-from labctl.paths import ensure_data_home
+from labctl.providers.address_pool import Taken, first_free
 
 # The old fixed default, 10.213.0.0/24, comes first: a lone lab keeps the addresses it always had.
 POOL = ipaddress.IPv4Network("10.213.0.0/16")
 PREFIX = 24
-
-Taken = list[tuple[str, ipaddress.IPv4Network]]
-
-
-@contextlib.contextmanager
-def choosing() -> Iterator[None]:
-    """Held from choosing a range until the lab's state records it and its bridge holds it.
-
-    The lock file sits next to the per-lab locks; its name starts with a dot, which no lab name
-    does, so it never is a lab's lock."""
-    path = ensure_data_home() / "locks" / ".subnets"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        # Blocking: the holder only reads a few files and creates a bridge.
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def recorded_subnet(lab: Lab) -> str:
@@ -65,12 +41,8 @@ def other_labs(name: str) -> Taken:
     return taken
 
 
-def cluster_ranges(config: LabConfig) -> Taken:
-    return [(f"network.{key}", ipaddress.IPv4Network(getattr(config.network, key))) for key in ("pod_cidr", "service_cidr")]
-
-
 def pick(taken: Taken) -> ipaddress.IPv4Network:
-    for candidate in POOL.subnets(new_prefix=PREFIX):
-        if not any(candidate.overlaps(net) for _, net in taken):
-            return candidate
+    found = first_free(POOL.subnets(new_prefix=PREFIX), taken)
+    if found is not None:
+        return found
     raise UsageError(f"no free /{PREFIX} left in {POOL} for the lab's bridge: set local.subnet in labctl.yaml to a free private range")
