@@ -110,6 +110,7 @@ class AwsCloud:
             return
         bridge, router, prefixlen = self.fabric.subnet_bridge(subnet.cidr_block)
         private = instance.private_ip
+        before = self.fabric.ports(bridge)
         self.machines.boot(
             Instance(
                 instance_id=instance.id,
@@ -123,6 +124,7 @@ class AwsCloud:
             router,
             prefixlen,
         )
+        self.fabric.hairpin_new_port(bridge, before)
         public = instance.public_ip
         if public:
             self.fabric.map_public(public, private)

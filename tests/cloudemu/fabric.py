@@ -14,6 +14,7 @@ removes exactly that cloud's, also after a crash (two emulated clouds can run at
 import ipaddress
 import json
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 PREFIXES = {"aws": "ca-", "openstack": "co-"}
@@ -116,6 +117,24 @@ class Fabric:
             self._bridge(name, f"{router}/{network.prefixlen}")
             self.subnets[cidr] = name
         return self.subnets[cidr], router, network.prefixlen
+
+    def ports(self, bridge: str) -> set[str]:
+        return {str(link["ifname"]) for link in json.loads(run(["ip", "-j", "link", "show", "master", bridge]).stdout or "[]")}
+
+    def hairpin_new_port(self, bridge: str, before: set[str], timeout_s: float = 10.0) -> None:
+        """Turn hairpin on for the port a machine just booted adds to BRIDGE.
+
+        A machine reaching its own public address (a lone controller's kubelet at the API's floating
+        IP) comes back through the host's NAT to the port it left by; clouds allow it, and a bridge
+        whose frames pass iptables (br_netfilter) sends nothing back out of the port it came in by
+        unless hairpin is on."""
+        deadline = time.monotonic() + timeout_s
+        while not (new := self.ports(bridge) - before):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no new port on {bridge} within {timeout_s:.0f}s of a machine's boot")
+            time.sleep(0.2)
+        for port in new:
+            run(["bridge", "link", "set", "dev", port, "hairpin", "on"])
 
     def map_public(self, public: str, private: str) -> None:
         for chain in ("PREROUTING", "OUTPUT"):

@@ -101,6 +101,7 @@ class OpenStackCloud:
         image = images.get(str((server.get("image") or {}).get("id", "")), {})
         bridge, router, prefixlen = self.fabric.subnet_bridge(subnet["cidr"])
         key = keypairs.get(str(server.get("key_name") or ""), {})
+        before = self.fabric.ports(bridge)
         self.machines.boot(
             Instance(
                 instance_id=server["id"],
@@ -114,6 +115,7 @@ class OpenStackCloud:
             router,
             prefixlen,
         )
+        self.fabric.hairpin_new_port(bridge, before)
         self.booted.add(server["id"])
         log.info("server %s (%s): machine booted at %s", server["id"], server.get("name"), fixed["ip_address"])
 
