@@ -68,7 +68,8 @@ class OpenstackProvider:
         }
         ctx.ui.info(f"OpenStack lab {ctx.lab.name} on cloud '{cloud.name}': SSH, API and NodePorts open to {allow_from} only")
         self._run(ctx, cloud, "up-openstack.yml", f"create the lab on cloud '{cloud.name}'", extravars)
-        return self._write_inventory(ctx, cloud, choices, conn)
+        # --offline: the nodes get every binary and image from the bundle, pushed over SSH.
+        return self._write_inventory(ctx, cloud, choices, conn, "push" if ctx.options.offline else "upstream")
 
     def destroy(self, ctx: ProviderContext) -> None:
         saved = ctx.lab.read_state().get("openstack") or {}
@@ -124,7 +125,8 @@ class OpenstackProvider:
         check_quota(conn, cloud, choices, 1)
         extravars = {**self._common_vars(ctx, cloud), **self._node_vars(ctx, choices, [new])}
         self._run(ctx, cloud, "scale-openstack.yml", f"add {new.name} on cloud '{cloud.name}'", extravars)
-        return self._write_inventory(ctx, cloud, choices, conn)
+        # The new worker installs from where the lab's last `up` said (a drill knows nothing of --offline).
+        return self._write_inventory(ctx, cloud, choices, conn, str(current.vars.get("artifacts_source") or "upstream"))
 
     def sweep_state(self, ctx: ProviderContext) -> dict[str, Any]:
         cloud = choose_cloud(ctx.config.openstack.cloud)
@@ -231,7 +233,9 @@ class OpenstackProvider:
         ctx.ui.info(f"[green]✓[/] {title} ({result.seconds:.0f}s, {result.total_changed} changed)")
         return result
 
-    def _write_inventory(self, ctx: ProviderContext, cloud: CloudChoice, choices: CloudChoices, conn: Any) -> Inventory:
+    def _write_inventory(
+        self, ctx: ProviderContext, cloud: CloudChoice, choices: CloudChoices, conn: Any, artifacts_source: str
+    ) -> Inventory:
         with api_errors(cloud, "reading back the lab's servers"):
             found = lab_nodes(conn, ctx.lab.name)
         unreachable = [n.name for n in found if not (n.fixed_ip and n.floating_ip)]
@@ -241,6 +245,7 @@ class OpenstackProvider:
                 f"run `labctl up openstack --lab {ctx.lab.name}` again, or `labctl down`"
             )
         inventory = build_inventory(ctx, cloud, choices, found)
+        inventory.vars["artifacts_source"] = artifacts_source
         inventory.write(ctx.lab.inventory_path)
         if not ctx.options.provision_only:
             self._pin_host_keys(ctx, cloud, conn, inventory)
@@ -280,7 +285,6 @@ def build_inventory(ctx: ProviderContext, cloud: CloudChoice, choices: CloudChoi
     inventory_vars: dict[str, Any] = {
         "ansible_ssh_private_key_file": str(ctx.lab.ssh_key_path),
         "api_endpoint_host": front.floating_ip,
-        "artifacts_source": "push" if ctx.options.offline else "upstream",
         "openstack_cloud": cloud.name,
     }
     return Inventory(lab=ctx.lab.name, provider="openstack", nodes=nodes, vars=inventory_vars)
