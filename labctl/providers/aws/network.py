@@ -42,27 +42,26 @@ class VpcPlan:
         return ipaddress.IPv4Network(f"{self.vpc.network_address + 512}/26")
 
 
-def _vpcs(aws: AwsSession, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    try:
-        return list(aws.client("ec2").describe_vpcs(Filters=filters)["Vpcs"])
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise InfraError(explain(error, "listing the labs' VPCs")) from None
-
-
 def _lab_of(vpc: dict[str, Any]) -> str:
     return next((t["Value"] for t in vpc.get("Tags") or [] if t.get("Key") == TAG_LAB), "")
 
 
 def labs_vpcs(aws: AwsSession) -> dict[str, ipaddress.IPv4Network]:
     """The VPC range of every lab in the region, by lab name."""
-    return {_lab_of(v): ipaddress.IPv4Network(v["CidrBlock"]) for v in _vpcs(aws, [{"Name": "tag-key", "Values": [TAG_LAB]}])}
+    try:
+        vpcs = aws.client("ec2").describe_vpcs(Filters=[{"Name": "tag-key", "Values": [TAG_LAB]}])["Vpcs"]
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise InfraError(explain(error, "listing the labs' VPCs")) from None
+    return {_lab_of(v): ipaddress.IPv4Network(v["CidrBlock"]) for v in vpcs}
 
 
 def recorded_by_other_labs(name: str, region: str) -> address_pool.Taken:
     """Ranges other labs on this host recorded for the region, their VPC perhaps not made yet."""
     taken: address_pool.Taken = []
     for other in list_labs():
-        state = Lab(other).read_state() if other != name else {}
+        if other == name:
+            continue
+        state = Lab(other).read_state()
         if state.get("aws_vpc_cidr") and state.get("aws_region") == region:
             taken.append((f"lab {other}", ipaddress.IPv4Network(state["aws_vpc_cidr"])))
     return taken
