@@ -608,8 +608,8 @@ def _step_printer(ui: "Ui") -> Any:
 def bundle_build(
     kubernetes_version: VersionOpt = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Build only these artifacts.")] = None,
-    needed_by: Annotated[str | None, typer.Option("--for", help="Only what `up` needs (up), or what one drill needs (its id).",
-                                                  show_default=False)] = None,
+    needed_by: Annotated[str | None, typer.Option(
+        "--for", help="Only what `up` needs (up), Flatcar --offline labs (flatcar), or one drill (its id).", show_default=False)] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even what is up to date.")] = False,
     output: OutputOpt = "text",
 ) -> None:
@@ -655,13 +655,12 @@ def bundle_status(kubernetes_version: VersionOpt = None, output: OutputOpt = "te
     ui.out.print(f"bundle {data['path']} (Kubernetes {data['kubernetes_version']})")
     table = new_table("artifact", "version", "present", "needed by", "sha256")
     for c in data["components"]:
-        needed_by = "up" if c["needed_by"] == "up" else f"drill {c['needed_by']}"
+        needed_by = "up" if c["needed_by"] == "up" else _bundle_module().purpose(c["needed_by"])
         table.add_row(c["name"], c.get("version", ""), "[green]yes[/]" if c["present"] else "[red]no[/]", needed_by,
                       (c.get("sha256") or "")[:16])
     ui.out.print(table)
     for purpose in dict.fromkeys(c["needed_by"] for c in data["components"] if not c["present"]):
-        what = "a lab (`labctl up`)" if purpose == "up" else f"drill {purpose}"
-        ui.out.print(f"missing for {what}: {', '.join(_bundle_module().missing_for(data, purpose))} — "
+        ui.out.print(f"missing for {_bundle_module().purpose(purpose)}: {', '.join(_bundle_module().missing_for(data, purpose))} — "
                      f"`labctl bundle build --for {purpose}`")
 
 

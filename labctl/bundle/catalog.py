@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from labctl.bundle import images, rootfs
+from labctl.bundle import images, node_python, rootfs
 from labctl.bundle.gobuild import GoTarget, kube_target, wrapper_dir
 from labctl.bundle.spec import ArtifactSpec, BuildContext
 from labctl.bundle.versions import (
@@ -107,7 +107,7 @@ def specs(kube_version: str) -> list[ArtifactSpec]:
 
     The smaller Go builds go first: Kubernetes' own are the longest and most
     likely to be warm in the Go build cache already; the skew release is
-    needed only by one drill, so it comes last.
+    needed only by one drill and the nodes' Python only by Flatcar cloud labs, so they come last.
     """
     return (
         runtime_specs()
@@ -115,6 +115,7 @@ def specs(kube_version: str) -> list[ArtifactSpec]:
         + kube_specs(kube_version)
         + [rootfs.spec()]
         + skew_specs(kube_version)
+        + [node_python.spec()]
     )
 
 

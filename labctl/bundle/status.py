@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from labctl.bundle import catalog
+from labctl.bundle import catalog, node_python
 from labctl.bundle.digest import StatCache, sha256_file
 from labctl.bundle.layout import bundle_dir
 from labctl.bundle.manifest import Manifest
@@ -61,8 +61,17 @@ def verify(kube_version: str) -> list[str]:
     return bad
 
 
+def purpose(needed_by: str) -> str:
+    """Who needs an artifact, in words: `up` (every lab), Flatcar cloud labs made with --offline, or one drill."""
+    if needed_by == "up":
+        return "a lab (`labctl up`)"
+    if needed_by == node_python.NEEDED_BY:
+        return "Flatcar cloud labs with --offline"
+    return f"drill {needed_by}"
+
+
 def missing_for(report: dict[str, Any], needed_by: str) -> list[str]:
-    """Components of a status REPORT that `up` (NEEDED_BY "up") or one drill (its id) needs and are not built."""
+    """Components of a status REPORT that NEEDED_BY (see purpose) needs and are not built."""
     return [c["name"] for c in report["components"] if not c["present"] and c["needed_by"] == needed_by]
 
 

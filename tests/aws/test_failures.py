@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,6 +23,16 @@ def ignition_errors(text: str, tmp_path: Path) -> str:
     path.write_text(text)
     result = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
     return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+def user_data_sent(ec2: Any, lab: str) -> list[tuple[str, str]]:
+    """(role, user data) as AWS received them: the controller instance's, the workers' launch template's."""
+    reservations = ec2.describe_instances(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Reservations"]
+    controller = reservations[0]["Instances"][0]
+    sent = ec2.describe_instance_attribute(InstanceId=controller["InstanceId"], Attribute="userData")["UserData"]["Value"]
+    version = ec2.describe_launch_template_versions(LaunchTemplateName=f"labctl-{lab}-worker")["LaunchTemplateVersions"][-1]
+    return [(role, base64.b64decode(encoded).decode())
+            for role, encoded in (("controller", sent), ("worker", version["LaunchTemplateData"]["UserData"]))]
 
 
 def test_failure_half_way_reports_one_line_and_down_cleans(moto: Moto, tmp_path: Path) -> None:
@@ -43,12 +54,8 @@ def test_failure_half_way_reports_one_line_and_down_cleans(moto: Moto, tmp_path:
         # What AWS received for Flatcar: the official image (by owner) and valid Ignition for both roles.
         ec2 = moto.client("ec2", **credentials)
         reservations = ec2.describe_instances(Filters=[{"Name": "tag:labctl-lab", "Values": [lab]}])["Reservations"]
-        controller = reservations[0]["Instances"][0]
-        assert controller["ImageId"] == FLATCAR_AMI
-        sent = ec2.describe_instance_attribute(InstanceId=controller["InstanceId"], Attribute="userData")["UserData"]["Value"]
-        version = ec2.describe_launch_template_versions(LaunchTemplateName=f"labctl-{lab}-worker")["LaunchTemplateVersions"][-1]
-        for role, encoded in (("controller", sent), ("worker", version["LaunchTemplateData"]["UserData"])):
-            text = base64.b64decode(encoded).decode()
+        assert reservations[0]["Instances"][0]["ImageId"] == FLATCAR_AMI
+        for role, text in user_data_sent(ec2, lab):
             assert ignition_errors(text, tmp_path) == "", f"{role} Ignition invalid"
             config = json.loads(text)
             assert config["passwd"]["users"][0]["name"] == "core"
@@ -57,6 +64,26 @@ def test_failure_half_way_reports_one_line_and_down_cleans(moto: Moto, tmp_path:
         down = labctl(env, "down", "--lab", lab)
         assert down.returncode == 0, down.stderr
         assert lab_resources(moto, lab, **credentials) == []
+
+
+def test_flatcar_offline_downloads_nothing_at_first_boot(moto: Moto, tmp_path: Path) -> None:
+    """--offline Flatcar: the nodes' Ignition has no Python download; labctl pushes the bundle's (tests/bundle)."""
+    lab = "fo"
+    env = labctl_env(moto, tmp_path)
+    up = labctl(env, "up", "aws", "--os", "flatcar", "--offline", "--provision-only", "--yes", "--allow-from", ALLOW_FROM, "--lab", lab)
+    assert up.returncode == 0, up.stderr
+    for role, text in user_data_sent(moto.client("ec2"), lab):
+        assert ignition_errors(text, tmp_path) == "", f"{role} Ignition invalid"
+        config = json.loads(text)
+        assert [u["name"] for u in config["systemd"]["units"]] == ["labctl-host-keys.service"]
+        assert not any("python" in f["path"] for f in config["storage"]["files"])
+        assert "http" not in json.dumps(config["storage"])
+    # The installer `up` pushes once the nodes answer was built before any machine was made.
+    status = json.loads(labctl(env, "bundle", "status", "--output", "json").stdout)
+    assert next(c for c in status["components"] if c["name"] == "python/node-python")["present"] is True
+    down = labctl(env, "down", "--lab", lab)
+    assert down.returncode == 0, down.stderr
+    assert lab_resources(moto, lab) == []
 
 
 def test_unknown_instance_type_fails_before_anything_is_created(moto: Moto, tmp_path: Path) -> None:
@@ -85,7 +112,8 @@ BAD_INPUTS = [
     pytest.param(["--no-yes"], {}, 2, "pass --yes to confirm", id="no-confirmation"),
     pytest.param(["--controllers", "3"], {}, 2, "builds one controller", id="three-controllers"),
     pytest.param(["--allow-from", "0.0.0.0/0", "--no-yes"], {}, 2, "to the whole internet", id="whole-internet"),
-    pytest.param(["--os", "flatcar", "--offline"], {}, 2, "--offline needs Debian nodes", id="flatcar-offline"),
+    pytest.param(["--worker-type", "t4g.medium", "--controller-type", "t4g.medium", "--offline"], {}, 2,
+                 "--offline pushes this machine's bundle, built for x86_64, but t4g.medium are arm64 instances", id="offline-other-arch"),
 ]
 
 

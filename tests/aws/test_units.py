@@ -95,6 +95,14 @@ def test_flatcar_ignition_is_valid_for_ignition_validate(tmp_path: Path) -> None
     assert subprocess.run([tool, str(path)], capture_output=True, text=True, check=False).returncode != 0
 
 
+def test_flatcar_ignition_offline_leaves_python_to_labctl() -> None:
+    online = flatcar_ignition("u1", "worker", PUBLIC_KEY, "x86_64")
+    offline = flatcar_ignition("u1", "worker", PUBLIC_KEY, "x86_64", python_from_bundle=True)
+    assert "labctl-python.service" in json.dumps(online) and "labctl-python.service" not in json.dumps(offline)
+    assert [f["path"] for f in offline["storage"]["files"]] == ["/etc/labctl/node.env", "/etc/flatcar/update.conf"]
+    assert offline["passwd"] == online["passwd"]
+
+
 def test_flatcar_bootstrap_picks_the_architecture() -> None:
     assert "aarch64-unknown-linux-gnu" in bootstrap_python_script("arm64")
     files = flatcar_ignition("u1", "worker", PUBLIC_KEY, "x86_64")["storage"]["files"]

@@ -1,15 +1,25 @@
 """`labctl up aws --offline` on the emulated AWS, whose instances are real local machines:
 up → the four proofs → worker-failure passes → down → nothing of the lab in the cloud or on the host.
-The full suite adds: a second up changes nothing, status/kubectl/ssh/env, node-partition,
+The full suite adds: a second up changes nothing, status/kubectl/ssh/env, the Python push --offline Flatcar
+nodes get, node-partition,
 etcd-backup-restore and scale-up (through the Auto Scaling group), labctl killed mid-drill then recover.
 """
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from cloudharness import CloudLab, aws_lab_resources, check_host_keys_pinned, cloud_lab, kill_drill_mid_fault
+import yaml
+from cloudharness import REPO, CloudLab, aws_lab_resources, check_host_keys_pinned, cloud_lab, kill_drill_mid_fault
+
+from labctl.bundle.versions import KUBERNETES_VERSION
+from labctl.providers.aws.offline import node_python_installer
+from labctl.providers.aws.userdata import FLATCAR_PYTHON
+from labctl.runner import ansible_bin_dir, ansible_env
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +76,35 @@ def test_kubectl_ssh_and_env_reach_the_cloud_lab(lab: CloudLab) -> None:
     assert ssh.returncode == 0 and f"LABCTL_LAB={LAB}" in ssh.stdout, ssh.stderr
     env = lab.run("env")
     assert env.returncode == 0 and "KUBECONFIG=" in env.stdout
+
+
+@pytest.mark.full
+def test_the_bundled_python_is_pushed_to_nodes_and_runs_ansible(lab: CloudLab, tmp_path: Path) -> None:
+    """What `up aws --os flatcar --offline` does once its nodes answer SSH (Flatcar cannot boot here, these run Debian):
+    ready-aws.yml pushes the bundle's Python with no Python needed on the node, then Ansible runs its modules with it."""
+    inventory = yaml.safe_load((lab.home / "labs" / LAB / "inventory.yml").read_text())
+    for group in inventory["all"]["children"].values():
+        for host in (group.get("hosts") or {}).values():
+            host["ansible_python_interpreter"] = FLATCAR_PYTHON
+    flatcar_like = tmp_path / "inventory.yml"
+    flatcar_like.write_text(yaml.safe_dump(inventory))
+
+    def ready() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ansible_bin_dir() / "ansible-playbook"), "-i", str(flatcar_like), str(REPO / "playbooks" / "ready-aws.yml"),
+             "-e", "node_os=flatcar",
+             "-e", f"node_python_installer={node_python_installer(KUBERNETES_VERSION)}", "-e", "aws_ready_timeout=120"],
+            capture_output=True, text=True, timeout=600, cwd=REPO, env={**os.environ, **ansible_env()})
+
+    first = ready()
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    hosts = [line for line in first.stdout[first.stdout.index("PLAY RECAP"):].splitlines() if " ok=" in line]
+    assert len(hosts) == 3 and all("changed=1 " in line for line in hosts), hosts
+    where = lab.run("ssh", "worker-1", "--", FLATCAR_PYTHON, "-c", "'import sys, ssl; print(sys.prefix)'")
+    assert where.returncode == 0 and where.stdout.strip() == "/opt/python", where.stdout + where.stderr
+    again = ready()
+    hosts = [line for line in again.stdout[again.stdout.index("PLAY RECAP"):].splitlines() if " ok=" in line]
+    assert again.returncode == 0 and len(hosts) == 3 and all("changed=0 " in line for line in hosts), again.stdout[-2000:]
 
 
 @pytest.mark.full

@@ -145,8 +145,9 @@ def test_a_drill_builds_its_own_extras_when_it_first_runs(fake: FakeCatalog, cap
     assert capsys.readouterr().err == "" and fake.makes.count("gamma") == 1
 
 
-def test_the_real_catalog_leaves_only_the_older_kubelet_to_its_drill() -> None:
+def test_the_real_catalog_leaves_only_the_older_kubelet_and_the_flatcar_python_out_of_up() -> None:
     extras = {s.name: s.needed_by for s in catalog.specs(catalog.KUBERNETES_VERSION) if s.needed_by != "up"}
+    assert extras.pop("python/node-python") == "flatcar"
     assert extras and set(extras.values()) == {"kubelet-version"}
     assert all(name.startswith("skew/") for name in extras)
 

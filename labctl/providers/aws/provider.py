@@ -33,6 +33,7 @@ from labctl.providers.aws.nodes import (
     role_of,
     tags_of,
 )
+from labctl.providers.aws.offline import node_python_installer, refuse_other_arch
 from labctl.providers.aws.preflight import Image, find_image, instance_architecture, pick_zone, resolve_allow_from
 from labctl.providers.aws.session import ANSIBLE_PROFILE, AwsSession, endpoint_url, open_session
 from labctl.providers.aws.sweep import discover, leftovers
@@ -191,10 +192,6 @@ class AwsProvider:
 
     def _plan(self, ctx: ProviderContext) -> Plan:
         settings = ctx.config.aws
-        if ctx.options.offline and settings.os == "flatcar":
-            # Flatcar has no Python, and Ansible cannot push one before it has one; the nodes download it at first boot.
-            raise UsageError("--offline needs Debian nodes: Flatcar downloads the Python Ansible needs at first boot; "
-                             "use --os debian, or drop --offline")
         allow_from = resolve_allow_from(settings.allow_from)
         refuse_whole_internet(allow_from, ctx.options.yes)
         aws = open_session(settings.region)
@@ -206,6 +203,11 @@ class AwsProvider:
         identity = aws.check_credentials()
         types = [settings.controller_instance_type, settings.worker_instance_type]
         arch = instance_architecture(aws, types)
+        if ctx.options.offline:
+            refuse_other_arch(arch, types)
+            if settings.os == "flatcar":
+                # Built before any machine exists: a lab that cannot get its Python must not bill.
+                node_python_installer(ctx.config.kubernetes_version)
         zone = pick_zone(aws, types)
         image = find_image(aws, settings.os, arch, settings.ami)
         workers = max(ctx.config.topology.workers, int(ctx.lab.read_state().get("aws_workers_desired") or 0))
@@ -245,8 +247,8 @@ class AwsProvider:
             "aws_lab_worker_type": plan.worker_type,
             "aws_lab_workers": plan.workers,
             "aws_lab_public_key": public_key,
-            "aws_lab_controller_user_data": user_data(os_name, lab, "controller", public_key, plan.arch),
-            "aws_lab_worker_user_data_b64": b64(user_data(os_name, lab, "worker", public_key, plan.arch)),
+            "aws_lab_controller_user_data": user_data(os_name, lab, "controller", public_key, plan.arch, ctx.options.offline),
+            "aws_lab_worker_user_data_b64": b64(user_data(os_name, lab, "worker", public_key, plan.arch, ctx.options.offline)),
             "aws_lab_node_port": ctx.config.apps.guestbook.node_port,
             "aws_lab_operator_node_ports": [ctx.config.apps.nginx.node_port, ctx.config.apps.guestbook.node_port],
             "aws_lab_wait_timeout": WAIT_TIMEOUT_S,
@@ -301,7 +303,7 @@ class AwsProvider:
                 "ready-aws.yml",
                 logs_dir=ctx.lab.logs_dir,
                 inventory=ctx.lab.inventory_path,
-                extravars={"aws_ready_timeout": WAIT_TIMEOUT_S},
+                extravars=self._ready_vars(ctx),
                 sink=progress,
                 verbose=ctx.verbose,
             )
@@ -310,6 +312,12 @@ class AwsProvider:
             raise InfraError(
                 f"nodes did not come up: {detail} — check that --allow-from covers your address; logs in {result.artifacts_dir}"
             )
+
+    def _ready_vars(self, ctx: ProviderContext) -> dict[str, Any]:
+        extravars: dict[str, Any] = {"aws_ready_timeout": WAIT_TIMEOUT_S}
+        if ctx.options.offline and ctx.config.aws.os == "flatcar":
+            extravars["node_python_installer"] = str(node_python_installer(ctx.config.kubernetes_version))
+        return extravars
 
     # --- the inventory --------------------------------------------------------------
 
@@ -394,8 +402,8 @@ class AwsProvider:
             "ssh_public_key": public_key,
             "node_port": ctx.config.apps.guestbook.node_port,
             "operator_node_ports": [ctx.config.apps.nginx.node_port, ctx.config.apps.guestbook.node_port],
-            "controller_user_data": user_data(os_name, lab, "controller", public_key, plan.arch),
-            "worker_user_data": user_data(os_name, lab, "worker", public_key, plan.arch),
+            "controller_user_data": user_data(os_name, lab, "controller", public_key, plan.arch, ctx.options.offline),
+            "worker_user_data": user_data(os_name, lab, "worker", public_key, plan.arch, ctx.options.offline),
             "endpoint_url": endpoint_url(),
         }
         with ctx.ui.status("terraform apply (terraform/aws)"):

@@ -12,15 +12,18 @@ from typing import Any
 import yaml
 
 from labctl import known_hosts
+from labctl.bundle import node_python
 
 IGNITION_VERSION = "3.3.0"
 # Flatcar ships no Python and Ansible needs one: a relocatable CPython build
-# (python-build-standalone) is installed once at first boot into /opt/python.
+# (python-build-standalone) is installed once at first boot into /opt/python,
+# unless the lab is --offline (then labctl pushes the bundle's, labctl.bundle.node_python).
 PYTHON_RELEASE = "20241016"
 PYTHON_VERSION = "3.12.7"
 PYTHON_TRIPLES = {"x86_64": "x86_64-unknown-linux-gnu", "arm64": "aarch64-unknown-linux-gnu"}
 PYTHON_BASE_URL = "https://github.com/astral-sh/python-build-standalone/releases/download"
-FLATCAR_PYTHON = "/opt/bin/python3"
+# Both ways of getting Python link it at the same place.
+FLATCAR_PYTHON = node_python.INTERPRETER
 
 
 def python_archive(arch: str) -> tuple[str, str]:
@@ -101,9 +104,12 @@ def _data_url(text: str) -> str:
     return "data:;base64," + base64.b64encode(text.encode()).decode()
 
 
-def flatcar_ignition(lab: str, role: str, public_key: str, arch: str) -> dict[str, Any]:
-    """Ignition config: the lab key for `core`, Python bootstrap, no surprise update reboots mid-drill."""
-    return {
+def flatcar_ignition(lab: str, role: str, public_key: str, arch: str, python_from_bundle: bool = False) -> dict[str, Any]:
+    """Ignition config: the lab key for `core`, Python bootstrap, no surprise update reboots mid-drill.
+
+    PYTHON_FROM_BUNDLE (--offline): no download at first boot; labctl pushes Python before Ansible needs it.
+    """
+    config: dict[str, Any] = {
         "ignition": {"version": IGNITION_VERSION},
         "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": [public_key.strip()]}]},
         "storage": {
@@ -116,25 +122,21 @@ def flatcar_ignition(lab: str, role: str, public_key: str, arch: str) -> dict[st
                     "overwrite": True,
                     "contents": {"source": _data_url("REBOOT_STRATEGY=off\n")},
                 },
-                {
-                    "path": "/opt/labctl/bootstrap-python.sh",
-                    "mode": 0o755,
-                    "contents": {"source": _data_url(bootstrap_python_script(arch))},
-                },
             ]
         },
-        "systemd": {
-            "units": [
-                {"name": "labctl-python.service", "enabled": True, "contents": PYTHON_UNIT},
-                {"name": "labctl-host-keys.service", "enabled": True, "contents": HOST_KEYS_UNIT},
-            ]
-        },
+        "systemd": {"units": [{"name": "labctl-host-keys.service", "enabled": True, "contents": HOST_KEYS_UNIT}]},
     }
+    if not python_from_bundle:
+        config["storage"]["files"].append(
+            {"path": "/opt/labctl/bootstrap-python.sh", "mode": 0o755, "contents": {"source": _data_url(bootstrap_python_script(arch))}}
+        )
+        config["systemd"]["units"].insert(0, {"name": "labctl-python.service", "enabled": True, "contents": PYTHON_UNIT})
+    return config
 
 
-def user_data(os_name: str, lab: str, role: str, public_key: str, arch: str) -> str:
+def user_data(os_name: str, lab: str, role: str, public_key: str, arch: str, python_from_bundle: bool = False) -> str:
     if os_name == "flatcar":
-        return json.dumps(flatcar_ignition(lab, role, public_key, arch), separators=(",", ":"))
+        return json.dumps(flatcar_ignition(lab, role, public_key, arch, python_from_bundle), separators=(",", ":"))
     return debian_cloud_config(lab, role)
 
 
