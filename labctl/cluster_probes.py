@@ -17,49 +17,46 @@ Probe = Callable[[], Any]
 Predicate = Callable[[Any], bool]
 
 
-_API_CLIENTS: dict[tuple[str, str | None], Any] = {}
+_CLIENTS: dict[tuple[str, float, str | None], Any] = {}
 
 
-def api_clients(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
-    """One API client per kubeconfig (and server): building one costs more than a poll.
+def kube_client(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
+    """One API client per kubeconfig, timeout and server: building one costs more than a poll.
 
     SERVER replaces the kubeconfig's server URL, to ask one API server of several
     directly rather than through the load balancer the kubeconfig names.
     """
-    from kubernetes import client, config
+    from labctl.kube import KubeClient
 
-    api_client = _API_CLIENTS.get((kubeconfig, server))
-    if api_client is None:
-        api_client = config.new_client_from_config(config_file=kubeconfig)
-        api_client.configuration.retries = False
-        if server:
-            api_client.configuration.host = server
-        _API_CLIENTS[(kubeconfig, server)] = api_client
-    return client, api_client, timeout
+    client = _CLIENTS.get((kubeconfig, timeout, server))
+    if client is None:
+        client = _CLIENTS[(kubeconfig, timeout, server)] = KubeClient(kubeconfig, timeout, server)
+    return client
 
 
 def api_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) -> Probe:
     def probe() -> Any:
-        client, api_client, t = api_clients(kubeconfig, timeout, server)
-        version = client.VersionApi(api_client).get_code(_request_timeout=t)
-        return {"reachable": True, "version": version.git_version}
+        version = kube_client(kubeconfig, timeout, server).get_json("/version")
+        return {"reachable": True, "version": version.get("gitVersion", "")}
 
     return probe
 
 
 def nodes_probe(kubeconfig: str, names: list[str] | None, timeout: float = 3.0) -> Probe:
     def probe() -> Any:
-        client, api_client, t = api_clients(kubeconfig, timeout)
+        from labctl.kube import node_ready
+
         found = {}
-        for item in client.CoreV1Api(api_client).list_node(_request_timeout=t).items:
-            if names and item.metadata.name not in names:
+        for item in kube_client(kubeconfig, timeout).get_json("/api/v1/nodes")["items"]:
+            name = item["metadata"]["name"]
+            if names and name not in names:
                 continue
-            conditions = {c.type: c.status for c in (item.status.conditions or [])}
-            found[item.metadata.name] = {
-                "ready": conditions.get("Ready") == "True",
-                "ready_status": conditions.get("Ready", "Unknown"),
-                "schedulable": not item.spec.unschedulable,
-                "kubelet_version": item.status.node_info.kubelet_version if item.status.node_info else "",
+            status = item.get("status", {})
+            found[name] = {
+                "ready": node_ready(item) == "True",
+                "ready_status": node_ready(item),
+                "schedulable": not item.get("spec", {}).get("unschedulable"),
+                "kubelet_version": (status.get("nodeInfo") or {}).get("kubeletVersion", ""),
             }
         return found
 
@@ -68,27 +65,29 @@ def nodes_probe(kubeconfig: str, names: list[str] | None, timeout: float = 3.0) 
 
 def deployment_probe(kubeconfig: str, name: str, namespace: str, timeout: float = 3.0) -> Probe:
     def probe() -> Any:
-        client, api_client, t = api_clients(kubeconfig, timeout)
-        d = client.AppsV1Api(api_client).read_namespaced_deployment(name, namespace, _request_timeout=t)
+        d = kube_client(kubeconfig, timeout).get_json(f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+        spec, status = d.get("spec", {}), d.get("status", {})
         return {
-            "desired": d.spec.replicas or 0,
-            "available": d.status.available_replicas or 0,
-            "ready": d.status.ready_replicas or 0,
-            "updated": d.status.updated_replicas or 0,
-            "observed_generation_current": (d.status.observed_generation or 0) >= (d.metadata.generation or 0),
+            "desired": spec.get("replicas") or 0,
+            "available": status.get("availableReplicas") or 0,
+            "ready": status.get("readyReplicas") or 0,
+            "updated": status.get("updatedReplicas") or 0,
+            "observed_generation_current": (status.get("observedGeneration") or 0) >= (d["metadata"].get("generation") or 0),
         }
 
     return probe
 
 
-def pod_entry(p: Any) -> dict[str, Any]:
-    """What a pods observation keeps of one pod."""
+def pod_entry(p: dict[str, Any]) -> dict[str, Any]:
+    """What a pods observation keeps of one pod (the API's JSON)."""
+    from labctl.kube import pod_ready
+
     return {
-        "name": p.metadata.name,
-        "phase": p.status.phase,
-        "node": p.spec.node_name or "",
-        "ready": any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or [])),
-        "terminating": p.metadata.deletion_timestamp is not None,
+        "name": p["metadata"]["name"],
+        "phase": p.get("status", {}).get("phase"),
+        "node": p.get("spec", {}).get("nodeName") or "",
+        "ready": pod_ready(p),
+        "terminating": p["metadata"].get("deletionTimestamp") is not None,
     }
 
 
@@ -108,14 +107,18 @@ def pods_summary(pods: list[dict[str, Any]], resource_version: str | None = None
     }
 
 
+def list_pods(kubeconfig: str, namespace: str, selector: str, timeout: float, **query: str) -> dict[str, Any]:
+    """The pods of SELECTOR (all in NAMESPACE when empty) as the API lists them; QUERY adds parameters."""
+    params = {"labelSelector": selector, **query} if selector else dict(query)
+    return kube_client(kubeconfig, timeout).get_json(f"/api/v1/namespaces/{namespace}/pods", params)
+
+
 def pods_probe(kubeconfig: str, selector: str, namespace: str, timeout: float = 3.0) -> Probe:
     """The pods of SELECTOR, and the list's resource version (to replay what follows, see pod_watch)."""
 
     def probe() -> Any:
-        client, api_client, t = api_clients(kubeconfig, timeout)
-        listed = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector, _request_timeout=t)
-        metadata = getattr(listed, "metadata", None)
-        return pods_summary([pod_entry(p) for p in listed.items], getattr(metadata, "resource_version", None))
+        listed = list_pods(kubeconfig, namespace, selector, timeout)
+        return pods_summary([pod_entry(p) for p in listed["items"]], listed.get("metadata", {}).get("resourceVersion"))
 
     return probe
 
@@ -124,25 +127,21 @@ def node_pods_probe(kubeconfig: str, nodes: list[str], selector: str, namespace:
     """Pods (of SELECTOR, or all in NAMESPACE) split into those bound to NODES and those elsewhere."""
 
     def probe() -> Any:
-        client, api_client, t = api_clients(kubeconfig, timeout)
-        items = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=selector or None, _request_timeout=t).items
         groups: dict[str, dict[str, Any]] = {
             side: {"total": 0, "running": 0, "ready": 0, "terminating": 0, "pods": []} for side in ("on_nodes", "elsewhere")
         }
-        for p in items:
-            node = p.spec.node_name or ""
-            if not node:
+        for p in list_pods(kubeconfig, namespace, selector, timeout)["items"]:
+            pod = pod_entry(p)
+            if not pod["node"]:
                 continue
-            side = groups["on_nodes" if node in nodes else "elsewhere"]
-            terminating = p.metadata.deletion_timestamp is not None
-            ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
-            if terminating:
+            side = groups["on_nodes" if pod["node"] in nodes else "elsewhere"]
+            if pod["terminating"]:
                 side["terminating"] += 1
                 continue
             side["total"] += 1
-            side["running"] += int(p.status.phase == "Running")
-            side["ready"] += int(ready)
-            side["pods"].append(p.metadata.name)
+            side["running"] += int(pod["phase"] == "Running")
+            side["ready"] += int(pod["ready"])
+            side["pods"].append(pod["name"])
         for side in groups.values():
             side["pods"].sort()
         return groups
@@ -157,13 +156,13 @@ def api_read_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = N
     an API error is observed as ok=False with its status, a refused or timed-out
     connection raises (observed as an error).
     """
+    from labctl.kube import KubeStatusError
 
     def probe() -> Any:
-        client, api_client, t = api_clients(kubeconfig, timeout, server)
         try:
-            client.CoreV1Api(api_client).read_namespace("default", _request_timeout=t)
-        except client.ApiException as error:
-            return {"reachable": True, "ok": False, "status": error.status, "reason": str(error.reason or "")[:200]}
+            kube_client(kubeconfig, timeout, server).get_json("/api/v1/namespaces/default")
+        except KubeStatusError as error:
+            return {"reachable": True, "ok": False, "status": error.status, "reason": error.reason[:200]}
         return {"reachable": True, "ok": True, "status": 200}
 
     return probe

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubernetes import watch
-
 from labctl.kube import KubeClient, KubeUnavailable, node_view, pod_view
 
 # Server side end of each watch, so a silently dead connection is noticed within a minute.
@@ -44,38 +42,36 @@ class ClusterWatch:
             error = self._errors["nodes"] or self._errors["pods"]
             return dict(self._state["nodes"]), dict(self._state["pods"]), error
 
-    def _lister(self, client: KubeClient, kind: str) -> tuple[Callable[..., Any], tuple[Any, ...], Callable[[Any], dict[str, Any]]]:
+    def _path(self, kind: str) -> tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         if kind == "nodes":
-            return client.core.list_node, (), node_view
-        return client.core.list_namespaced_pod, (self.namespace,), pod_view
+            return "/api/v1/nodes", node_view
+        return f"/api/v1/namespaces/{self.namespace}/pods", pod_view
 
     def _loop(self, kind: str) -> None:
+        path, view = self._path(kind)
         while not self._stop.is_set():
             try:
                 client = KubeClient(self.kubeconfig, timeout=5)
-                lister, args, view = self._lister(client, kind)
-                listing = client._call(lister, *args)
+                listing = client.get_json(path)
                 with self._lock:
-                    self._state[kind] = {i.metadata.name: view(i) for i in listing.items}
+                    self._state[kind] = {i["metadata"]["name"]: view(i) for i in listing["items"]}
                     self._errors[kind] = None
-                stream = watch.Watch()
-                for event in stream.stream(lister, *args, resource_version=listing.metadata.resource_version,
-                                           timeout_seconds=WATCH_S, _request_timeout=(5, WATCH_S + 10)):
+                version = listing["metadata"]["resourceVersion"]
+                for event in client.watch_json(path, {"resourceVersion": version}, WATCH_S):
                     if self._stop.is_set():
-                        stream.stop()
-                        break
-                    item = event["object"]
-                    if event["type"] == "ERROR" or not hasattr(item, "metadata"):
+                        return
+                    item = event.get("object") or {}
+                    if event.get("type") == "ERROR" or "metadata" not in item:
                         break  # e.g. 410 Gone: list again
                     with self._lock:
                         if event["type"] == "DELETED":
-                            self._state[kind].pop(item.metadata.name, None)
-                        else:
-                            self._state[kind][item.metadata.name] = view(item)
+                            self._state[kind].pop(item["metadata"]["name"], None)
+                        elif event["type"] != "BOOKMARK":
+                            self._state[kind][item["metadata"]["name"]] = view(item)
             except KubeUnavailable as error:
                 self._fail(kind, str(error))
             except Exception as error:  # noqa: BLE001 - a broken stream is an unreachable API for the view
-                self._fail(kind, f"API server unavailable: {getattr(error, 'reason', None) or error.__class__.__name__}")
+                self._fail(kind, f"API server unavailable: {error.__class__.__name__}")
 
     def _fail(self, kind: str, message: str) -> None:
         with self._lock:

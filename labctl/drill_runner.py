@@ -51,11 +51,11 @@ def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
         raise UsageError(f"drill {drill.id} needs a worker node: `labctl up --workers 2`")
     try:
         api = KubeClient(lab.kubeconfig_path, timeout=5)
-        pods = api.core.list_namespaced_pod("default", _request_timeout=5).items
+        pods = [(p.get("spec", {}).get("nodeName"), p["metadata"].get("labels") or {}) for p in api.pods("default")]
     except Exception:  # noqa: BLE001 - without the API, fall back to a fixed choice
         return workers[-1]
-    nginx = {w: sum(1 for p in pods if p.spec.node_name == w and (p.metadata.labels or {}).get("app") == "nginx") for w in workers}
-    master = {p.spec.node_name for p in pods if (p.metadata.labels or {}).get("role") == "master"}
+    nginx = {w: sum(1 for node, labels in pods if node == w and labels.get("app") == "nginx") for w in workers}
+    master = {node for node, labels in pods if labels.get("role") == "master"}
     candidates = [w for w in workers if w not in master] or workers
     return max(candidates, key=lambda w: (nginx[w], w))
 

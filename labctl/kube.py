@@ -1,9 +1,17 @@
-"""A small read-mostly view of a lab's cluster through its kubeconfig."""
+"""A lab's Kubernetes API as JSON, through its kubeconfig: reads and watches.
 
+The kubeconfig handling (client certificates, tokens, CA) is the official client's; the
+answers are the API's own JSON, not the client's generated models: importing and filling
+those costs about a second on first use, many times a request, and every wait and
+`labctl up` pays it in a fresh process.
+"""
+
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import config
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
@@ -12,66 +20,134 @@ class KubeUnavailable(Exception):
     """The API server could not be reached or refused the request."""
 
 
+class KubeStatusError(KubeUnavailable):
+    """The API server answered, with an error status."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"API server answered {status} {reason}")
+        self.status = status
+        self.reason = reason
+
+
 class KubeClient:
-    def __init__(self, kubeconfig: Path, timeout: float = 5.0) -> None:
+    def __init__(self, kubeconfig: Path | str, timeout: float = 5.0, server: str | None = None) -> None:
+        """SERVER replaces the kubeconfig's server URL, to ask one API server of several directly
+        rather than through the load balancer the kubeconfig names."""
         self.timeout = timeout
         try:
             api_client = config.new_client_from_config(config_file=str(kubeconfig))
         except Exception as error:  # noqa: BLE001 - any kubeconfig problem means unreachable
             raise KubeUnavailable(f"kubeconfig {kubeconfig} unusable: {error}") from None
-        # The lab's API is never worth more than one quick try from status.
+        # One quick try: a wait polls again, status reports what it saw.
         api_client.configuration.retries = False
-        self.core = client.CoreV1Api(api_client)
-        self.apps = client.AppsV1Api(api_client)
+        self.api_client = api_client
+        # Passed with each request: a token kubeconfig's refresh hook reloads the configured host.
+        self.server = server
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    @property
+    def host(self) -> str:
+        return self.server or str(self.api_client.configuration.host)
+
+    def _request(self, path: str, query: dict[str, str] | None, timeout: Any) -> Any:
+        method, url, headers, _, _ = self.api_client.param_serialize(
+            "GET", path, query_params=list((query or {}).items()), header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"], _host=self.server,
+        )
         try:
-            return fn(*args, _request_timeout=self.timeout, **kwargs)
+            response = self.api_client.call_api(method, url, headers, _request_timeout=timeout)
         except (ApiException, HTTPError, OSError) as error:
-            reason = getattr(error, "reason", None) or error.__class__.__name__
-            raise KubeUnavailable(f"API server unavailable: {reason}") from None
+            raise KubeUnavailable(f"API server unavailable: {getattr(error, 'reason', None) or error}") from None
+        if not 200 <= response.status <= 299:
+            raise KubeStatusError(response.status, status_message(response.read()) or str(response.reason or ""))
+        return response
+
+    def get_json(self, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self._request(path, query, self.timeout)
+        try:
+            return json.loads(response.read())
+        except (ValueError, HTTPError, OSError) as error:
+            raise KubeUnavailable(f"API server answered no JSON: {error}") from None
+
+    def watch_json(self, path: str, query: dict[str, str], seconds: int) -> Iterator[dict[str, Any]]:
+        """The events of a watch on PATH ({"type": ..., "object": ...}), for at most SECONDS
+        (ended by the server); a broken stream raises KubeUnavailable."""
+        response = self._request(path, {**query, "watch": "true", "timeoutSeconds": str(seconds)}, (self.timeout, seconds + 10))
+        buffer = b""
+        try:
+            for chunk in response.response.stream(amt=None, decode_content=True):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+        except (HTTPError, OSError, ValueError) as error:
+            raise KubeUnavailable(f"API server unavailable: {error}") from None
+        finally:
+            response.response.release_conn()
 
     def nodes(self) -> dict[str, dict[str, Any]]:
-        return {item.metadata.name: node_view(item) for item in self._call(self.core.list_node).items}
+        return {item["metadata"]["name"]: node_view(item) for item in self.get_json("/api/v1/nodes")["items"]}
+
+    def pods(self, namespace: str) -> list[dict[str, Any]]:
+        return list(self.get_json(f"/api/v1/namespaces/{namespace}/pods")["items"])
 
     def deployments(self, namespace: str) -> dict[str, dict[str, int]]:
-        found: dict[str, dict[str, int]] = {}
-        for item in self._call(self.apps.list_namespaced_deployment, namespace).items:
-            found[item.metadata.name] = {
-                "desired": item.spec.replicas or 0,
-                "available": item.status.available_replicas or 0,
+        return {
+            item["metadata"]["name"]: {
+                "desired": item.get("spec", {}).get("replicas") or 0,
+                "available": item.get("status", {}).get("availableReplicas") or 0,
             }
-        return found
+            for item in self.get_json(f"/apis/apps/v1/namespaces/{namespace}/deployments")["items"]
+        }
 
 
-def node_view(item: Any) -> dict[str, Any]:
-    """A V1Node as labctl shows it (status, watch)."""
-    conditions = {c.type: c.status for c in (item.status.conditions or [])}
-    labels = item.metadata.labels or {}
-    addresses = {a.type: a.address for a in (item.status.addresses or [])}
+def status_message(body: bytes) -> str:
+    """The message of the API's Status answer (e.g. "etcdserver: request timed out"), if it sent one."""
+    try:
+        return str(json.loads(body).get("message") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+def node_ready(item: dict[str, Any]) -> str:
+    """The Ready condition's status of a node: True, False or Unknown."""
+    conditions = {c["type"]: c["status"] for c in item.get("status", {}).get("conditions") or []}
+    return str(conditions.get("Ready", "Unknown"))
+
+
+def pod_ready(item: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in item.get("status", {}).get("conditions") or [])
+
+
+def node_view(item: dict[str, Any]) -> dict[str, Any]:
+    """A node as labctl shows it (status, watch)."""
+    status = item.get("status", {})
+    labels = item["metadata"].get("labels") or {}
+    addresses = {a["type"]: a["address"] for a in status.get("addresses") or []}
     return {
-        "ready": conditions.get("Ready") == "True",
-        "kubelet_version": item.status.node_info.kubelet_version if item.status.node_info else "",
+        "ready": node_ready(item) == "True",
+        "kubelet_version": (status.get("nodeInfo") or {}).get("kubeletVersion", ""),
         "role": "controller" if "node-role.kubernetes.io/control-plane" in labels else "worker",
         "ip": addresses.get("InternalIP", ""),
-        "unschedulable": bool(item.spec.unschedulable),
+        "unschedulable": bool(item.get("spec", {}).get("unschedulable")),
     }
 
 
-def pod_view(item: Any) -> dict[str, Any]:
-    """A V1Pod with the status kubectl's STATUS column would print (Terminating, ContainerCreating…)."""
-    labels = item.metadata.labels or {}
-    status = item.status.phase or "Unknown"
-    if item.metadata.deletion_timestamp is not None:
+def pod_view(item: dict[str, Any]) -> dict[str, Any]:
+    """A pod with the status kubectl's STATUS column would print (Terminating, ContainerCreating…)."""
+    labels = item["metadata"].get("labels") or {}
+    pod_status = item.get("status", {})
+    status = pod_status.get("phase") or "Unknown"
+    if item["metadata"].get("deletionTimestamp") is not None:
         status = "Terminating"
     else:
-        for container in item.status.container_statuses or []:
-            waiting = container.state.waiting if container.state else None
-            if waiting is not None and waiting.reason:
-                status = waiting.reason
+        for container in pod_status.get("containerStatuses") or []:
+            waiting = (container.get("state") or {}).get("waiting")
+            if waiting and waiting.get("reason"):
+                status = waiting["reason"]
                 break
     return {
-        "node": item.spec.node_name,
+        "node": item.get("spec", {}).get("nodeName"),
         "status": status,
         "app": labels.get("app", ""),
     }

@@ -33,11 +33,7 @@ def wait_since(
     `at` is when the event that met it was read (for a replayed event, that can
     be after it happened); `polls` counts the states judged.
     """
-    from kubernetes import watch
-
     started = clock()
-    client, api_client, request_timeout = cluster_probes.api_clients(kubeconfig, 5.0)
-    core = client.CoreV1Api(api_client)
     judged = 0
 
     def holds(observed: Any) -> bool:
@@ -52,46 +48,39 @@ def wait_since(
 
     try:
         # Exact: the state as it was then, not as it is now.
-        listed = core.list_namespaced_pod(
-            namespace,
-            label_selector=selector,
-            resource_version=resource_version,
-            resource_version_match="Exact",
-            _request_timeout=request_timeout,
+        listed = cluster_probes.list_pods(
+            kubeconfig, namespace, selector, 5.0, resourceVersion=resource_version, resourceVersionMatch="Exact"
         )
     except Exception as error:  # noqa: BLE001 - a failed list is what was observed
         message = f"{error.__class__.__name__}: {error}"
         return outcome(False, {"error": message}, message)
-    pods = {p.metadata.name: pod_entry(p) for p in listed.items}
+    pods = {p["metadata"]["name"]: pod_entry(p) for p in listed["items"]}
     observed = pods_summary(sorted(pods.values(), key=lambda p: p["name"]), resource_version)
     judged += 1
     if holds(observed):
         return outcome(True, observed)
 
-    stream = watch.Watch()
     remaining = timeout_s - (clock() - started)
+    query = {"resourceVersion": resource_version, "allowWatchBookmarks": "false"}
+    if selector:
+        query["labelSelector"] = selector
+    path = f"/api/v1/namespaces/{namespace}/pods"
     try:
-        for event in stream.stream(
-            core.list_namespaced_pod,
-            namespace,
-            label_selector=selector,
-            resource_version=resource_version,
-            allow_watch_bookmarks=False,
-            timeout_seconds=max(1, int(remaining)),
-            _request_timeout=(request_timeout, max(1.0, remaining) + 5),
-        ):
-            pod = event["object"]
-            if event["type"] == "DELETED":
-                pods.pop(pod.metadata.name, None)
+        for event in cluster_probes.kube_client(kubeconfig, 5.0).watch_json(path, query, max(1, int(remaining))):
+            pod = event.get("object") or {}
+            if event.get("type") == "ERROR":
+                # e.g. 410 Gone: the version is older than the API server keeps
+                message = f"watch error {pod.get('code', '?')}: {pod.get('message', '')}"
+                return outcome(False, {**observed, "error": message}, message)
+            if event.get("type") == "DELETED":
+                pods.pop(pod["metadata"]["name"], None)
             else:
-                pods[pod.metadata.name] = pod_entry(pod)
-            observed = pods_summary(sorted(pods.values(), key=lambda p: p["name"]), pod.metadata.resource_version)
+                pods[pod["metadata"]["name"]] = pod_entry(pod)
+            observed = pods_summary(sorted(pods.values(), key=lambda p: p["name"]), pod["metadata"].get("resourceVersion"))
             judged += 1
             if holds(observed):
-                stream.stop()
                 return outcome(True, observed)
             if clock() - started > timeout_s:
-                stream.stop()
                 break
     except Exception as error:  # noqa: BLE001 - a broken or expired watch is what was observed
         message = f"{error.__class__.__name__}: {error}"

@@ -4,41 +4,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_apiserver import FakeApiServer
 
 from labctl import cluster_probes
 
-
-class FakeApiException(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class FakeCore:
-    outcome: Any = None
-
-    def __init__(self, _api_client: Any) -> None:
-        pass
-
-    def read_namespace(self, name: str, _request_timeout: float) -> Any:
-        assert name == "default"
-        if isinstance(FakeCore.outcome, BaseException):
-            raise FakeCore.outcome
-        return FakeCore.outcome
-
-
-class FakeClient:
-    ApiException = FakeApiException
-    CoreV1Api = FakeCore
+NAMESPACE = "/api/v1/namespaces/default"
 
 
 @pytest.fixture
-def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    path = tmp_path / "admin.kubeconfig"
-    path.write_text("{}")
-    monkeypatch.setattr(cluster_probes, "api_clients", lambda _k, t, _server=None: (FakeClient, object(), t))
-    return str(path)
+def kubeconfig(apiserver: FakeApiServer) -> str:
+    return str(apiserver.kubeconfig)
 
 
 def observe(probe: cluster_probes.Probe) -> Any:
@@ -49,8 +24,8 @@ def observe(probe: cluster_probes.Probe) -> Any:
         return {"error": f"{error.__class__.__name__}: {error}"}
 
 
-def test_api_read_answered(kubeconfig: str) -> None:
-    FakeCore.outcome = object()
+def test_api_read_answered(kubeconfig: str, apiserver: FakeApiServer) -> None:
+    apiserver.routes[NAMESPACE] = {"kind": "Namespace", "metadata": {"name": "default"}}
     probe, ok = cluster_probes.build("api_read", {"kubeconfig": kubeconfig, "expect": {}})
     observed = observe(probe)
     assert observed == {"reachable": True, "ok": True, "status": 200}
@@ -59,8 +34,8 @@ def test_api_read_answered(kubeconfig: str) -> None:
     assert not down(observed)
 
 
-def test_api_read_server_error_counts_as_down(kubeconfig: str) -> None:
-    FakeCore.outcome = FakeApiException(500, "etcdserver: request timed out")
+def test_api_read_server_error_counts_as_down(kubeconfig: str, apiserver: FakeApiServer) -> None:
+    apiserver.routes[NAMESPACE] = (500, {"kind": "Status", "code": 500, "message": "etcdserver: request timed out"})
     probe, down = cluster_probes.build("api_read", {"kubeconfig": kubeconfig, "expect": {"ok": False}})
     observed = observe(probe)
     assert observed["ok"] is False and observed["status"] == 500 and "etcdserver" in observed["reason"]
@@ -70,12 +45,12 @@ def test_api_read_server_error_counts_as_down(kubeconfig: str) -> None:
 
 
 def test_api_read_connection_failure_counts_as_down(kubeconfig: str) -> None:
-    FakeCore.outcome = ConnectionRefusedError("connection refused")
-    probe, down = cluster_probes.build("api_read", {"kubeconfig": kubeconfig, "expect": {"ok": False}})
+    closed = {"kubeconfig": kubeconfig, "server": "http://127.0.0.1:9"}
+    probe, down = cluster_probes.build("api_read", {**closed, "expect": {"ok": False}})
     observed = observe(probe)
-    assert "connection refused" in observed["error"]
+    assert "connection refused" in observed["error"].lower()
     assert down(observed)
-    _, up = cluster_probes.build("api_read", {"kubeconfig": kubeconfig})
+    _, up = cluster_probes.build("api_read", closed)
     assert not up(observed)
 
 
@@ -98,8 +73,8 @@ def test_server_overrides_the_kubeconfigs(tmp_path: Path) -> None:
         "users: [{name: admin, user: {token: not-a-secret}}]\n"
         "contexts: [{name: lab, context: {cluster: lab, user: admin}}]\n"
     )
-    _, through_lb, _ = cluster_probes.api_clients(str(kubeconfig), 1.0)
-    _, direct, _ = cluster_probes.api_clients(str(kubeconfig), 1.0, "https://10.213.20.10:6443")
-    assert through_lb.configuration.host == "https://10.213.20.15:6443"
-    assert direct.configuration.host == "https://10.213.20.10:6443"
+    through_lb = cluster_probes.kube_client(str(kubeconfig), 1.0)
+    direct = cluster_probes.kube_client(str(kubeconfig), 1.0, "https://10.213.20.10:6443")
+    assert through_lb.host == "https://10.213.20.15:6443"
+    assert direct.host == "https://10.213.20.10:6443"
     assert through_lb is not direct

@@ -1,0 +1,85 @@
+"""labctl.kube reads the API's JSON (no generated models): views, lists and the watch the live view keeps."""
+
+import time
+from typing import Any
+
+from fake_apiserver import FakeApiServer
+
+from labctl.cluster_watch import ClusterWatch
+from labctl.kube import KubeClient, KubeStatusError, node_view, pod_view
+
+
+def _node(name: str, ready: str, control_plane: bool = False) -> dict[str, Any]:
+    labels = {"node-role.kubernetes.io/control-plane": ""} if control_plane else {}
+    return {
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"unschedulable": True} if name == "worker-2" else {},
+        "status": {
+            "conditions": [{"type": "MemoryPressure", "status": "False"}, {"type": "Ready", "status": ready}],
+            "addresses": [{"type": "InternalIP", "address": "10.213.0.11"}, {"type": "Hostname", "address": name}],
+            "nodeInfo": {"kubeletVersion": "v1.36.3"},
+        },
+    }
+
+
+def _pod(name: str, node: str, **status: Any) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": {"app": "nginx"}}, "spec": {"nodeName": node}, "status": status}
+
+
+def test_views_read_the_apis_json() -> None:
+    assert node_view(_node("controller-1", "True", control_plane=True)) == {
+        "ready": True, "kubelet_version": "v1.36.3", "role": "controller", "ip": "10.213.0.11", "unschedulable": False,
+    }
+    assert node_view(_node("worker-2", "Unknown"))["ready"] is False
+    assert node_view(_node("worker-2", "Unknown"))["unschedulable"] is True
+    waiting = {"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ContainerCreating"}}}]}
+    assert pod_view(_pod("a", "worker-1", **waiting)) == {"node": "worker-1", "status": "ContainerCreating", "app": "nginx"}
+    deleted = _pod("b", "worker-1", phase="Running")
+    deleted["metadata"]["deletionTimestamp"] = "2026-12-06T06:00:00Z"
+    assert pod_view(deleted)["status"] == "Terminating"
+
+
+def test_the_client_lists_and_names_an_error_status(apiserver: FakeApiServer) -> None:
+    apiserver.routes["/api/v1/nodes"] = {"items": [_node("controller-1", "True", control_plane=True)]}
+    apiserver.routes["/apis/apps/v1/namespaces/default/deployments"] = {
+        "items": [{"metadata": {"name": "nginx"}, "spec": {"replicas": 3}, "status": {"availableReplicas": 2}}]
+    }
+    client = KubeClient(apiserver.kubeconfig, timeout=2)
+    assert client.nodes()["controller-1"]["role"] == "controller"
+    assert client.deployments("default") == {"nginx": {"desired": 3, "available": 2}}
+    apiserver.routes["/api/v1/nodes"] = (403, {"kind": "Status", "message": 'nodes is forbidden: User "student-a" cannot list'})
+    try:
+        client.nodes()
+    except KubeStatusError as error:
+        assert error.status == 403 and "forbidden" in str(error)
+    else:
+        raise AssertionError("a 403 was taken for an answer")
+    # The kubeconfig's token went with every request (no anonymous access).
+    assert {k.lower(): v for k, v in apiserver.headers[-1].items()}.get("authorization") == "Bearer not-a-secret"
+
+
+def test_the_watch_lists_then_applies_each_event(apiserver: FakeApiServer) -> None:
+    apiserver.routes["/api/v1/nodes"] = {"metadata": {"resourceVersion": "5"}, "items": [_node("worker-1", "True")]}
+    apiserver.routes["/api/v1/namespaces/default/pods"] = {
+        "metadata": {"resourceVersion": "5"}, "items": [_pod("nginx-a", "worker-1", phase="Running")],
+    }
+    apiserver.watches["/api/v1/nodes"] = [{"type": "MODIFIED", "object": _node("worker-1", "Unknown")}]
+    apiserver.watches["/api/v1/namespaces/default/pods"] = [
+        {"type": "DELETED", "object": _pod("nginx-a", "worker-1", phase="Running")},
+        {"type": "ADDED", "object": _pod("nginx-b", "worker-2", phase="Pending")},
+    ]
+    watch = ClusterWatch(apiserver.kubeconfig).start()
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            nodes, pods, error = watch.snapshot()
+            if nodes.get("worker-1", {}).get("ready") is False and set(pods) == {"nginx-b"}:
+                break
+            time.sleep(0.05)
+    finally:
+        watch.stop()
+    assert error is None
+    assert nodes["worker-1"]["ready"] is False
+    assert pods == {"nginx-b": {"node": "worker-2", "status": "Pending", "app": "nginx"}}
+    watched = [q for path, q in apiserver.requests if q.get("watch") == "true"]
+    assert {"resourceVersion": "5", "watch": "true"}.items() <= watched[0].items()
