@@ -60,6 +60,22 @@ def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
     return max(candidates, key=lambda w: (nginx[w], w))
 
 
+def nodes_reached(drill: Drill, inventory: Inventory, target: str) -> list[str]:
+    """The hosts the drill's spec says its tasks run on, in inventory order (playbooks/drill.yml starts Python on them at once)."""
+    controllers = [n.name for n in inventory.by_role("controller")]
+    workers = [n.name for n in inventory.by_role("worker")]
+    named = {
+        "target": [target],
+        "first_controller": controllers[:1],
+        "first_worker": workers[:1],
+        "controllers": controllers,
+        "workers": workers,
+        "all": controllers + workers,
+    }
+    wanted = {name for group in drill.nodes for name in named[group]}
+    return [name for name in controllers + workers if name in wanted]
+
+
 def tee(*sinks: EventSink) -> EventSink:
     def each(event: dict[str, Any]) -> None:
         for sink in sinks:
@@ -98,6 +114,7 @@ def run_one(
         "drill_target": target,
         "drill_probe_host": probe_host,
         "drill_skip_inject": skip_inject,
+        "drill_nodes": nodes_reached(drill, inventory, target),
     }
 
     def play(phases: list[str], resume: Record, more: dict[str, Any]) -> tuple[Record, str | None]:

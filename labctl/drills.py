@@ -46,6 +46,9 @@ class Drill:
     # A fault labctl makes itself, through the lab's provider, between the engine's stages rather than
     # in a task: "add_worker" adds one worker, and the restore removes the workers that were not there before.
     provider_change: Literal["", "add_worker"] = ""
+    # The nodes the drill's tasks run on (NODE_GROUPS), reached all at once before its preflight: the first
+    # task on a node starts Python there (about 0.7 s), one node after another when the tasks reach them.
+    nodes: tuple[str, ...] = ()
 
     @property
     def role(self) -> str:
@@ -69,6 +72,7 @@ class Drill:
             "target": self.target,
             "undo": self.undo,
             "provider_change": self.provider_change,
+            "nodes": list(self.nodes),
         }
 
 
@@ -77,9 +81,12 @@ def role_of(drill_id: str) -> str:
 
 
 PROVIDER_CHANGES = ("", "add_worker")
+# What a spec's `nodes` may name: the drill's target, the first controller or worker, every controller,
+# every worker, every node.
+NODE_GROUPS = ("target", "first_controller", "first_worker", "controllers", "workers", "all")
 SPEC_KEYS = {
     "id", "seeds", "description", "apps_must_stay_up", "needs_ha", "disruptive", "timed", "durations", "target", "undo",
-    "provider_change",
+    "provider_change", "nodes",
 }
 
 
@@ -97,6 +104,10 @@ def load_spec(path: Path) -> Drill:
         problems.append("target is controller or worker")
     if data.get("provider_change", "") not in PROVIDER_CHANGES:
         problems.append(f"provider_change is one of {', '.join(c for c in PROVIDER_CHANGES if c)}")
+    nodes = data.get("nodes") or []
+    if not isinstance(nodes, list) or set(nodes) - set(NODE_GROUPS):
+        problems.append(f"nodes is a list of {', '.join(NODE_GROUPS)}")
+        nodes = []
     durations = data.get("durations") or {}
     if not isinstance(durations, dict) or not all(isinstance(v, list) and len(v) == 2 for v in durations.values()):
         problems.append("durations map each name to [from instant, to instant]")
@@ -118,6 +129,7 @@ def load_spec(path: Path) -> Drill:
         target=data.get("target", "controller"),
         undo=str(data.get("undo") or ""),
         provider_change=data.get("provider_change", ""),
+        nodes=tuple(str(n) for n in nodes),
     )
 
 

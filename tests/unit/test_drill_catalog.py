@@ -112,6 +112,8 @@ def test_every_drill_role_is_in_the_catalog() -> None:
         ("id: x\nseeds: []\ndescription: d\ndurations: {t: [a]}\n", "durations map each name to [from instant, to instant]"),
         ("id: x\nseeds: []\ndescription: d\ndurations: {t: [a, b]}\ntimed: [u]\n", "timed ['u'] not among the durations"),
         ("id: x\nseeds: []\ndescription: d\nprovider_change: add_controller\n", "provider_change is one of add_worker"),
+        ("id: x\nseeds: []\ndescription: d\nnodes: [etcd]\n", "nodes is a list of target, first_controller"),
+        ("id: x\nseeds: []\ndescription: d\nnodes: target\n", "nodes is a list of"),
     ],
 )
 def test_a_spec_labctl_cannot_use_is_named_with_its_path(tmp_path: Path, spec: str, problem: str) -> None:
@@ -141,3 +143,20 @@ def test_the_readme_lists_the_catalog_in_its_order() -> None:
     readme = (ROLES.parent / "README.md").read_text()
     listed = re.findall(r"^\| `([a-z-]+)` \|", readme, flags=re.MULTILINE)
     assert listed == [d.id for d in drills.CATALOG]
+
+
+def test_the_nodes_a_spec_names_are_the_labs_hosts_in_inventory_order() -> None:
+    from labctl.drill_runner import nodes_reached
+    from labctl.inventory import Inventory, Node
+
+    lab = Inventory("t", "local", [
+        Node("controller-1", "controller", "10.0.0.10", "10.0.0.10"),
+        Node("controller-2", "controller", "10.0.0.11", "10.0.0.11"),
+        Node("worker-1", "worker", "10.0.0.20", "10.0.0.20"),
+        Node("worker-2", "worker", "10.0.0.21", "10.0.0.21"),
+        Node("api-lb", "api_lb", "10.0.0.5", "10.0.0.5"),
+    ])
+    assert nodes_reached(drills.BY_ID["pod-kill"], lab, "controller-1") == []
+    assert nodes_reached(drills.BY_ID["worker-failure"], lab, "worker-2") == ["controller-1", "worker-2"]
+    assert nodes_reached(drills.BY_ID["etcd-outage"], lab, "controller-1") == ["controller-1", "controller-2", "worker-1"]
+    assert nodes_reached(drills.BY_ID["pki-check"], lab, "controller-1") == ["controller-1", "controller-2", "worker-1", "worker-2"]

@@ -45,7 +45,8 @@ def _run(tmp_path: Path, fail_in: str, **more: Any) -> dict[str, Any]:
         "ANSIBLE_SHOW_CUSTOM_STATS": "true",
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
     }
-    extra = {"drill_id": "fake", "drill_role": "drill_fake", "fake_fail_in": fail_in, **more}
+    # The venv Python on this host, as labctl names it for localhost (the play reaching the nodes runs ping here).
+    extra = {"drill_id": "fake", "drill_role": "drill_fake", "fake_fail_in": fail_in, "ansible_python_interpreter": sys.executable, **more}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
          "-e", json.dumps(extra), str(REPO / "playbooks" / "drill.yml")],
