@@ -22,7 +22,8 @@ PAUSE_VERSION: Final = "3.10.1"
 # Tags follow the Debian bookworm package the image is built from.
 NGINX_VERSION: Final = "1.22.1"
 REDIS_VERSION: Final = "7.0.15"
-GUESTBOOK_VERSION: Final = "v1"
+# v2: a replica read gives up after 300 ms and the master answers (a gone replica no longer stalls reads for 2 s).
+GUESTBOOK_VERSION: Final = "v2"
 
 DEBIAN_SUITE: Final = "bookworm"
 

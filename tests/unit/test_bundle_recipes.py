@@ -42,7 +42,7 @@ def test_cache_root_defaults_to_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 def test_image_names() -> None:
     assert versions.PAUSE_IMAGE == "registry.k8s.io/pause:3.10.1"
-    assert versions.GUESTBOOK_IMAGE == "localhost/labctl/guestbook-frontend:v1"
+    assert versions.GUESTBOOK_IMAGE == "localhost/labctl/guestbook-frontend:v2"
     assert versions.NGINX_IMAGE.startswith("docker.io/library/nginx:1.")
     assert versions.REDIS_IMAGE.startswith("docker.io/library/redis:7.")
     assert versions.COREDNS_IMAGE.startswith("registry.k8s.io/coredns/coredns:v1.14.")

@@ -23,6 +23,10 @@ import (
 const (
 	maxEntry     = 1000
 	redisTimeout = 2 * time.Second
+	// A replica read on the cluster network takes a millisecond. Past this, the replica is taken as
+	// gone (its pod evicted or its node down, with no reset to say so) and the master answers,
+	// still inside the 2 s a drill's availability probe waits.
+	replicaTimeout = 300 * time.Millisecond
 	// ReadFromHeader tells clients (and drills) which redis answered a read.
 	ReadFromHeader = "X-Guestbook-Read-From"
 )
@@ -67,12 +71,12 @@ type server struct {
 	replica *redis.Client
 }
 
-func newRedisClient(addr string) *redis.Client {
+func newRedisClient(addr string, timeout time.Duration) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:         addr,
-		DialTimeout:  redisTimeout,
-		ReadTimeout:  redisTimeout,
-		WriteTimeout: redisTimeout,
+		DialTimeout:  timeout,
+		ReadTimeout:  timeout,
+		WriteTimeout: timeout,
 		// No retries: an unreachable replica must fall back to the master at
 		// once, and a drill's availability probe must see a failed write as it
 		// happens instead of after a backoff.
@@ -84,7 +88,7 @@ func newRedisClient(addr string) *redis.Client {
 }
 
 func newServer(cfg config) *server {
-	return &server{cfg: cfg, master: newRedisClient(cfg.Master), replica: newRedisClient(cfg.Replica)}
+	return &server{cfg: cfg, master: newRedisClient(cfg.Master, redisTimeout), replica: newRedisClient(cfg.Replica, replicaTimeout)}
 }
 
 func (s *server) close() {

@@ -153,6 +153,39 @@ func TestFallsBackToMasterWhenReplicaDown(t *testing.T) {
 	}
 }
 
+// A replica that takes the connection and never answers: what a read meets when the replica's pod is
+// gone without a reset (its node failed, or it was evicted mid-request). The master must answer within the
+// 2 s a drill's availability probe waits, or a read is an outage while the app could serve it.
+func TestFallsBackToMasterWhenReplicaHangs(t *testing.T) {
+	master := startRedis(t)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() })
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+	ts := newTestServer(t, master, silent.Addr().String())
+	if _, err := http.Post(ts.URL+"/entries", "application/json", strings.NewReader(`{"entry":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, source := getEntries(t, ts.URL)
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("the read took %s: a probe waiting 2 s gives up before the master's answer", took)
+	}
+	if len(got) != 1 || source != "master-fallback" {
+		t.Fatalf("entries %q from %q", got, source)
+	}
+}
+
 func TestRejectsBadInput(t *testing.T) {
 	ts := newTestServer(t, "127.0.0.1:1", "127.0.0.1:1")
 	for _, body := range []string{`{"entry":""}`, `not json`} {
