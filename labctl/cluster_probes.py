@@ -12,22 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import UsageError
+from labctl.kube import KubeClient, KubeStatusError, node_ready, pod_ready
 
 Probe = Callable[[], Any]
 Predicate = Callable[[Any], bool]
 
 
-_CLIENTS: dict[tuple[str, float, str | None], Any] = {}
+_CLIENTS: dict[tuple[str, float, str | None], KubeClient] = {}
 
 
-def kube_client(kubeconfig: str, timeout: float, server: str | None = None) -> Any:
+def kube_client(kubeconfig: str, timeout: float, server: str | None = None) -> KubeClient:
     """One API client per kubeconfig, timeout and server: building one costs more than a poll.
 
     SERVER replaces the kubeconfig's server URL, to ask one API server of several
     directly rather than through the load balancer the kubeconfig names.
     """
-    from labctl.kube import KubeClient
-
     client = _CLIENTS.get((kubeconfig, timeout, server))
     if client is None:
         client = _CLIENTS[(kubeconfig, timeout, server)] = KubeClient(kubeconfig, timeout, server)
@@ -44,8 +43,6 @@ def api_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) 
 
 def nodes_probe(kubeconfig: str, names: list[str] | None, timeout: float = 3.0) -> Probe:
     def probe() -> Any:
-        from labctl.kube import node_ready
-
         found = {}
         for item in kube_client(kubeconfig, timeout).get_json("/api/v1/nodes")["items"]:
             name = item["metadata"]["name"]
@@ -80,8 +77,6 @@ def deployment_probe(kubeconfig: str, name: str, namespace: str, timeout: float 
 
 def pod_entry(p: dict[str, Any]) -> dict[str, Any]:
     """What a pods observation keeps of one pod (the API's JSON)."""
-    from labctl.kube import pod_ready
-
     return {
         "name": p["metadata"]["name"],
         "phase": p.get("status", {}).get("phase"),
@@ -107,17 +102,11 @@ def pods_summary(pods: list[dict[str, Any]], resource_version: str | None = None
     }
 
 
-def list_pods(kubeconfig: str, namespace: str, selector: str, timeout: float, **query: str) -> dict[str, Any]:
-    """The pods of SELECTOR (all in NAMESPACE when empty) as the API lists them; QUERY adds parameters."""
-    params = {"labelSelector": selector, **query} if selector else dict(query)
-    return kube_client(kubeconfig, timeout).get_json(f"/api/v1/namespaces/{namespace}/pods", params)
-
-
 def pods_probe(kubeconfig: str, selector: str, namespace: str, timeout: float = 3.0) -> Probe:
     """The pods of SELECTOR, and the list's resource version (to replay what follows, see pod_watch)."""
 
     def probe() -> Any:
-        listed = list_pods(kubeconfig, namespace, selector, timeout)
+        listed = kube_client(kubeconfig, timeout).list_pods(namespace, selector)
         return pods_summary([pod_entry(p) for p in listed["items"]], listed.get("metadata", {}).get("resourceVersion"))
 
     return probe
@@ -130,7 +119,7 @@ def node_pods_probe(kubeconfig: str, nodes: list[str], selector: str, namespace:
         groups: dict[str, dict[str, Any]] = {
             side: {"total": 0, "running": 0, "ready": 0, "terminating": 0, "pods": []} for side in ("on_nodes", "elsewhere")
         }
-        for p in list_pods(kubeconfig, namespace, selector, timeout)["items"]:
+        for p in kube_client(kubeconfig, timeout).list_pods(namespace, selector)["items"]:
             pod = pod_entry(p)
             if not pod["node"]:
                 continue
@@ -156,8 +145,6 @@ def api_read_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = N
     an API error is observed as ok=False with its status, a refused or timed-out
     connection raises (observed as an error).
     """
-    from labctl.kube import KubeStatusError
-
     def probe() -> Any:
         try:
             kube_client(kubeconfig, timeout, server).get_json("/api/v1/namespaces/default")

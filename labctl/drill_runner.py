@@ -51,7 +51,7 @@ def pick_target(lab: Lab, drill: Drill, inventory: Inventory) -> str:
         raise UsageError(f"drill {drill.id} needs a worker node: `labctl up --workers 2`")
     try:
         api = KubeClient(lab.kubeconfig_path, timeout=5)
-        pods = [(p.get("spec", {}).get("nodeName"), p["metadata"].get("labels") or {}) for p in api.pods("default")]
+        pods = [(p.get("spec", {}).get("nodeName"), p["metadata"].get("labels") or {}) for p in api.list_pods("default")["items"]]
     except Exception:  # noqa: BLE001 - without the API, fall back to a fixed choice
         return workers[-1]
     nginx = {w: sum(1 for node, labels in pods if node == w and labels.get("app") == "nginx") for w in workers}

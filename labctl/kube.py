@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kubernetes import config
-from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
 
@@ -33,6 +31,10 @@ class KubeClient:
     def __init__(self, kubeconfig: Path | str, timeout: float = 5.0, server: str | None = None) -> None:
         """SERVER replaces the kubeconfig's server URL, to ask one API server of several directly
         rather than through the load balancer the kubeconfig names."""
+        # Imported here, not at the top: the package costs about 0.3 s, and a process that
+        # imports labctl.kube only to wait for an HTTP answer never builds a client.
+        from kubernetes import config
+
         self.timeout = timeout
         try:
             api_client = config.new_client_from_config(config_file=str(kubeconfig))
@@ -49,6 +51,8 @@ class KubeClient:
         return self.server or str(self.api_client.configuration.host)
 
     def _request(self, path: str, query: dict[str, str] | None, timeout: Any) -> Any:
+        from kubernetes.client.rest import ApiException
+
         method, url, headers, _, _ = self.api_client.param_serialize(
             "GET", path, query_params=list((query or {}).items()), header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"], _host=self.server,
@@ -88,8 +92,13 @@ class KubeClient:
     def nodes(self) -> dict[str, dict[str, Any]]:
         return {item["metadata"]["name"]: node_view(item) for item in self.get_json("/api/v1/nodes")["items"]}
 
-    def pods(self, namespace: str) -> list[dict[str, Any]]:
-        return list(self.get_json(f"/api/v1/namespaces/{namespace}/pods")["items"])
+    def list_pods(self, namespace: str, selector: str = "", **query: str) -> dict[str, Any]:
+        """The pods of SELECTOR (all in NAMESPACE when empty) as the API lists them; QUERY adds parameters."""
+        return self.get_json(pods_path(namespace), pods_query(selector, query))
+
+    def watch_pods(self, namespace: str, selector: str, seconds: int, **query: str) -> Iterator[dict[str, Any]]:
+        """The events of a watch on SELECTOR's pods (see watch_json)."""
+        return self.watch_json(pods_path(namespace), pods_query(selector, query), seconds)
 
     def deployments(self, namespace: str) -> dict[str, dict[str, int]]:
         return {
@@ -99,6 +108,14 @@ class KubeClient:
             }
             for item in self.get_json(f"/apis/apps/v1/namespaces/{namespace}/deployments")["items"]
         }
+
+
+def pods_path(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods"
+
+
+def pods_query(selector: str, query: dict[str, str]) -> dict[str, str]:
+    return {"labelSelector": selector, **query} if selector else dict(query)
 
 
 def status_message(body: bytes) -> str:

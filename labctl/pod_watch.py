@@ -48,8 +48,8 @@ def wait_since(
 
     try:
         # Exact: the state as it was then, not as it is now.
-        listed = cluster_probes.list_pods(
-            kubeconfig, namespace, selector, 5.0, resourceVersion=resource_version, resourceVersionMatch="Exact"
+        listed = cluster_probes.kube_client(kubeconfig, 5.0).list_pods(
+            namespace, selector, resourceVersion=resource_version, resourceVersionMatch="Exact"
         )
     except Exception as error:  # noqa: BLE001 - a failed list is what was observed
         message = f"{error.__class__.__name__}: {error}"
@@ -61,12 +61,11 @@ def wait_since(
         return outcome(True, observed)
 
     remaining = timeout_s - (clock() - started)
-    query = {"resourceVersion": resource_version, "allowWatchBookmarks": "false"}
-    if selector:
-        query["labelSelector"] = selector
-    path = f"/api/v1/namespaces/{namespace}/pods"
     try:
-        for event in cluster_probes.kube_client(kubeconfig, 5.0).watch_json(path, query, max(1, int(remaining))):
+        events = cluster_probes.kube_client(kubeconfig, 5.0).watch_pods(
+            namespace, selector, max(1, int(remaining)), resourceVersion=resource_version, allowWatchBookmarks="false"
+        )
+        for event in events:
             pod = event.get("object") or {}
             if event.get("type") == "ERROR":
                 # e.g. 410 Gone: the version is older than the API server keeps

@@ -39,8 +39,8 @@ PHASE_OF_ROLE: Final[Mapping[str, str]] = {
 # Tasks written in a play rather than a role.
 PHASE_OF_PLAY: Final[Mapping[str, str]] = {
     "Configure the cluster": "nodes Ready",
-    # Python started on the controller host (for the apps) and on the proofs' node at once.
-    "Reach the controller and the node the DNS proof runs on": "apps",
+    # playbooks/reach_hosts.yml: in apps.yml, Python started on the controller host and the proofs' node.
+    "Reach the hosts the next plays run on": "apps",
 }
 OTHER: Final = "other"
 WAIT_MODULES: Final = frozenset({"labctl.lab.wait"})
