@@ -38,6 +38,13 @@ def _state(row: dict[str, Any]) -> str:
     return "[green]ok[/]" if row["ok"] else f"[red]failed[/] {row['error']}"
 
 
+def changed_text(changed: dict[str, int] | None) -> str:
+    """What a lab's `up` changed, per playbook, as a person reads it ("nothing" on a lab already up)."""
+    if changed is None:
+        return ""
+    return ", ".join(f"{playbook} {count}" for playbook, count in changed.items() if count) or "nothing"
+
+
 @class_app.command("up")
 def class_up(
     name: ClassArg,
@@ -74,7 +81,7 @@ def class_up(
         return
     table = new_table("student", "lab", "up", "s", "changed")
     for row in summary["labs"]:
-        table.add_row(row["student"], row["lab"], _state(row), f"{row['seconds']:.0f}", str(row.get("changed") or ""))
+        table.add_row(row["student"], row["lab"], _state(row), f"{row['seconds']:.0f}", changed_text(row.get("changed")))
     for student in summary["not_on_roster"]:
         table.add_row(student, f"{name}-{student}", "[yellow]not on the roster[/] (kept; --prune removes it)", "", "")
     for row in summary["pruned"]:

@@ -142,3 +142,18 @@ def test_a_reset_names_a_student_of_the_class_and_stops_at_its_first_failed_step
     refused = run_cli("class", "reset", "k8s", "ann", "--rebuild", "--output", "json", home=labctl_home)
     assert refused.returncode == 2 and "pass --yes to confirm" in refused.stderr, refused.stderr
     assert not (labctl_home / "labs" / "k8s-ann").exists()
+
+
+@pytest.mark.parametrize(
+    ("changed", "shown"),
+    [
+        ({"cluster": 0, "apps": 0}, "nothing"),
+        ({"cluster": 74, "apps": 2}, "cluster 74, apps 2"),
+        ({"cluster": 0, "apps": 3}, "apps 3"),
+        (None, ""),
+    ],
+)
+def test_class_up_says_what_changed_in_words(changed: dict[str, int] | None, shown: str) -> None:
+    from labctl.cli_class import changed_text
+
+    assert changed_text(changed) == shown
