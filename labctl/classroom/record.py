@@ -1,6 +1,7 @@
 """What labctl remembers of a class: how its labs are made and which students it has."""
 
 import json
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,9 @@ class ClassRecord:
         write_atomic(self.path, json.dumps(data, indent=2) + "\n", mode=0o600)
 
     def delete(self) -> None:
-        self.path.unlink(missing_ok=True)
+        """Remove the class's whole directory: predictions, logs and scoreboard left behind would be
+        taken up by a later class of the same name."""
+        shutil.rmtree(class_dir(self.name), ignore_errors=True)
 
 
 def load(name: str) -> ClassRecord:

@@ -205,5 +205,6 @@ def test_a_student_off_the_roster_is_reported_then_pruned(klass: ClassHandle) ->
 def test_class_down_leaves_the_host_as_before(klass: ClassHandle, class_host_before: dict[str, Any]) -> None:
     summary = klass.json("down", CLASS, "--yes")
     assert [(row["lab"], row["ok"]) for row in summary["labs"]] == [(f"{CLASS}-ann", True)]
-    assert not (klass.home / "classes" / CLASS / "class.json").exists()
+    # Nothing of the class is left for a later class of the same name: record, predictions, logs, scoreboard.
+    assert not (klass.home / "classes" / CLASS).exists()
     assert host_snapshot(CLASS_LABS) == class_host_before

@@ -68,6 +68,18 @@ def test_the_record_keeps_how_labs_are_made_and_who_is_in_the_class(labctl_home:
         load("other")
 
 
+def test_deleting_a_class_leaves_nothing_a_new_class_of_that_name_would_inherit(labctl_home: Path) -> None:
+    record = ClassRecord("k8s", "local", [], [Student("ann")])
+    record.save()
+    for leftover in ("predictions.json", "logs/k8s-ann-up.log", "report/scoreboard.html"):
+        path = record.path.parent / leftover
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("from the class before\n")
+    record.delete()
+    assert not record.path.parent.exists()
+    record.delete()  # a second time: nothing left to remove, no error
+
+
 def test_fanout_runs_real_labctl_processes_and_keeps_each_outcome(labctl_home: Path, tmp_path: Path) -> None:
     jobs = [fanout.Job("ann", "k8s-ann", ("status", "--lab", "k8s-ann")), fanout.Job("bob", "k8s-bob", ("drill", "--list"))]
     out = io.StringIO()
