@@ -8,6 +8,7 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,11 @@ def deployment_probe(kubeconfig: str, name: str, namespace: str, timeout: float 
 
 
 def pod_entry(p: dict[str, Any]) -> dict[str, Any]:
-    """What a pods observation keeps of one pod (the API's JSON)."""
+    """What a pods observation keeps of one pod (the API's JSON); owner is its controller (a ReplicaSet's name)."""
+    owners = p["metadata"].get("ownerReferences") or [{}]
     return {
         "name": p["metadata"]["name"],
+        "owner": str(owners[0].get("name") or ""),
         "phase": p.get("status", {}).get("phase"),
         "node": p.get("spec", {}).get("nodeName") or "",
         "ready": pod_ready(p),
@@ -138,19 +141,20 @@ def node_pods_probe(kubeconfig: str, nodes: list[str], selector: str, namespace:
     return probe
 
 
-def api_read_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None) -> Probe:
-    """A request the API server must answer from etcd (GET the default namespace, no cache).
+def api_read_probe(kubeconfig: str, timeout: float = 3.0, server: str | None = None, path: str | None = None) -> Probe:
+    """A request the API server must answer from etcd (GET PATH, by default the default namespace; no cache).
 
     /version (condition api) is served without etcd; this one fails when etcd is down:
     an API error is observed as ok=False with its status, a refused or timed-out
-    connection raises (observed as an error).
+    connection raises (observed as an error). With a PATH of its own the caller wants
+    the object too: the observation keeps it.
     """
     def probe() -> Any:
         try:
-            kube_client(kubeconfig, timeout, server).get_json("/api/v1/namespaces/default")
+            read = kube_client(kubeconfig, timeout, server).get_json(path or "/api/v1/namespaces/default")
         except KubeStatusError as error:
             return {"reachable": True, "ok": False, "status": error.status, "reason": error.reason[:200]}
-        return {"reachable": True, "ok": True, "status": 200}
+        return {"reachable": True, "ok": True, "status": 200, **({"object": read} if path else {})}
 
     return probe
 
@@ -179,11 +183,16 @@ def healthy_probe(kubeconfig: str, deployments: list[str], urls: list[dict[str, 
 
     One observation of the three (the API's view and the data plane's: after a control plane
     restart kube-proxy can lag behind the API), each part kept even when another fails, with a
-    one-line summary for the record.
+    one-line summary for the record. The parts are asked at once: a poll takes as long as its
+    slowest answer, not their sum (an API server catching up after etcd returns answers in a
+    second or more, and a confirmation polls three times).
     """
     nodes = nodes_probe(kubeconfig, None)
-    apps = {name: deployment_probe(kubeconfig, name, namespace) for name in deployments}
     serving = {str(u["name"]): http_probe(str(u["url"])) for u in urls}
+
+    def apps() -> Any:
+        listed = kube_client(kubeconfig, 3.0).deployments(namespace)
+        return {name: listed.get(name, {"error": f"deployment {namespace}/{name} not found"}) for name in deployments}
 
     def attempt(probe: Probe) -> Any:
         try:
@@ -192,9 +201,15 @@ def healthy_probe(kubeconfig: str, deployments: list[str], urls: list[dict[str, 
             return {"error": f"{error.__class__.__name__}: {str(error)[:120]}"}
 
     def probe() -> Any:
-        seen_nodes = attempt(nodes)
-        seen_apps = {name: attempt(p) for name, p in apps.items()}
-        seen_serving = {name: attempt(p) for name, p in serving.items()}
+        with ThreadPoolExecutor(max_workers=2 + len(serving), thread_name_prefix="healthy") as pool:
+            asked_nodes = pool.submit(attempt, nodes)
+            asked_apps = pool.submit(attempt, apps) if deployments else None
+            asked_urls = {name: pool.submit(attempt, p) for name, p in serving.items()}
+            seen_nodes = asked_nodes.result()
+            listed = asked_apps.result() if asked_apps else {}
+            seen_serving = {name: asked.result() for name, asked in asked_urls.items()}
+        # The list failing is each app's observation.
+        seen_apps = {name: listed for name in deployments} if "error" in listed else listed
         nodes_ok = "error" not in seen_nodes and bool(seen_nodes) and all(n["ready"] for n in seen_nodes.values())
         apps_ok = all("error" not in d and d["available"] >= d["desired"] > 0 and d["updated"] >= d["desired"] for d in seen_apps.values())
         serving_ok = all(r.get("status") == 200 for r in seen_serving.values())
@@ -278,7 +293,7 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
         return probe, (lambda o: "error" not in o and _compare(o, expect))
     if condition == "api_read":
         want_ok = bool(expect.get("ok", True))
-        probe = api_read_probe(kubeconfig, server=params.get("server") or None)
+        probe = api_read_probe(kubeconfig, server=params.get("server") or None, path=params.get("path") or None)
         if want_ok:
             return probe, (lambda o: "error" not in o and o.get("ok") is True)
         return probe, (lambda o: "error" in o or o.get("ok") is False)

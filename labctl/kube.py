@@ -33,16 +33,18 @@ class KubeClient:
         rather than through the load balancer the kubeconfig names."""
         # Imported here, not at the top: the package costs about 0.3 s, and a process that
         # imports labctl.kube only to wait for an HTTP answer never builds a client.
-        from kubernetes import config
+        from kubernetes import client, config
 
         self.timeout = timeout
+        configuration = client.Configuration()
+        # One try per request: a wait polls again, status reports what it saw. Set before the client
+        # is built, whose connection pool reads it then: urllib3's default of three retries made a
+        # request to a hung API server take four times its timeout (12 s, not 3, during an etcd outage).
+        configuration.retries = False
         try:
-            api_client = config.new_client_from_config(config_file=str(kubeconfig))
+            self.api_client = config.new_client_from_config(config_file=str(kubeconfig), client_configuration=configuration)
         except Exception as error:  # noqa: BLE001 - any kubeconfig problem means unreachable
             raise KubeUnavailable(f"kubeconfig {kubeconfig} unusable: {error}") from None
-        # One quick try: a wait polls again, status reports what it saw.
-        api_client.configuration.retries = False
-        self.api_client = api_client
         # Passed with each request: a token kubeconfig's refresh hook reloads the configured host.
         self.server = server
 
@@ -101,10 +103,12 @@ class KubeClient:
         return self.watch_json(pods_path(namespace), pods_query(selector, query), seconds)
 
     def deployments(self, namespace: str) -> dict[str, dict[str, int]]:
+        """NAMESPACE's Deployments by name: replicas desired, available and updated to the current spec."""
         return {
             item["metadata"]["name"]: {
                 "desired": item.get("spec", {}).get("replicas") or 0,
                 "available": item.get("status", {}).get("availableReplicas") or 0,
+                "updated": item.get("status", {}).get("updatedReplicas") or 0,
             }
             for item in self.get_json(f"/apis/apps/v1/namespaces/{namespace}/deployments")["items"]
         }

@@ -17,7 +17,7 @@ from labctl.timestamps import iso
 class WaitOutcome:
     met: bool
     observed: Any
-    at: str | None  # when the predicate first held (ISO 8601), None if never
+    at: str | None  # when the answer on which the predicate first held came (ISO 8601), None if never
     waited_since: str  # named so as not to clash with Ansible's async 'started' flag
     elapsed_s: float
     polls: int
@@ -43,6 +43,8 @@ def wait_until(
 
     A probe that raises counts as an observation of its error (e.g. "API
     refused"), so waiting for an outage and waiting for recovery look alike.
+    An observation is dated when its answer came, not when it was asked: the
+    first answer of an API server catching up after etcd returned took 9 s.
     """
     started = clock()
     deadline = started + timeout_s
@@ -54,13 +56,13 @@ def wait_until(
     history: list[Any] = []
     while True:
         polls += 1
-        now = clock()
         try:
             observed = probe()
             last_error = None
         except Exception as error:  # noqa: BLE001 - a failing probe is an observation
             observed = {"error": f"{error.__class__.__name__}: {error}"}
             last_error = observed["error"]
+        answered = clock()
         history.append(observed)
         del history[:-keep_history]
         try:
@@ -70,7 +72,7 @@ def wait_until(
         if ok:
             streak += 1
             if first_met is None:
-                first_met = now
+                first_met = answered
             if streak >= stable_for:
                 return WaitOutcome(True, observed, iso(first_met), iso(started) or "", round(clock() - started, 3), polls, None, history)
         else:

@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from fake_apiserver import FakeApiServer, api_handler
+from fake_apiserver import FakeApiServer, api_handler, write_kubeconfig
 
 
 @pytest.fixture
@@ -45,12 +45,7 @@ def apiserver(tmp_path: Path) -> Iterator[FakeApiServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), api_handler(api))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
-        f"clusters: [{{name: lab, cluster: {{server: 'http://127.0.0.1:{server.server_address[1]}'}}}}]\n"
-        "users: [{name: admin, user: {token: not-a-secret}}]\n"
-        "contexts: [{name: lab, context: {cluster: lab, user: admin}}]\n"
-    )
+    write_kubeconfig(kubeconfig, f"http://127.0.0.1:{server.server_address[1]}")
     yield api
     server.shutdown()
     server.server_close()

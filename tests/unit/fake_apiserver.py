@@ -21,6 +21,16 @@ class FakeApiServer:
         self.headers: list[dict[str, str]] = []
 
 
+def write_kubeconfig(path: Path, server: str) -> None:
+    """A token kubeconfig for SERVER (plain HTTP on loopback)."""
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+        f"clusters: [{{name: lab, cluster: {{server: '{server}'}}}}]\n"
+        "users: [{name: admin, user: {token: not-a-secret}}]\n"
+        "contexts: [{name: lab, context: {cluster: lab, user: admin}}]\n"
+    )
+
+
 def api_handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -34,6 +34,16 @@ def test_api_read_answered(kubeconfig: str, apiserver: FakeApiServer) -> None:
     assert not down(observed)
 
 
+def test_api_read_of_a_path_keeps_the_object(kubeconfig: str, apiserver: FakeApiServer) -> None:
+    service = {"kind": "Service", "metadata": {"name": "redis-master"}, "spec": {"clusterIP": "10.96.0.20"}}
+    apiserver.routes[NAMESPACE + "/services/redis-master"] = service
+    probe, ok = cluster_probes.build("api_read", {"kubeconfig": kubeconfig, "path": NAMESPACE + "/services/redis-master"})
+    observed = observe(probe)
+    assert ok(observed)
+    assert observed["object"]["spec"]["clusterIP"] == "10.96.0.20"
+    assert [path for path, _ in apiserver.requests] == [NAMESPACE + "/services/redis-master"]
+
+
 def test_api_read_server_error_counts_as_down(kubeconfig: str, apiserver: FakeApiServer) -> None:
     apiserver.routes[NAMESPACE] = (500, {"kind": "Status", "code": 500, "message": "etcdserver: request timed out"})
     probe, down = cluster_probes.build("api_read", {"kubeconfig": kubeconfig, "expect": {"ok": False}})

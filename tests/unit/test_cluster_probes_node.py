@@ -85,3 +85,11 @@ def test_node_pods_needs_names(fake_api: str) -> None:
 def test_node_pods_error_observation_is_unmet(fake_api: str) -> None:
     _, predicate = cluster_probes.build("node_pods", {"kubeconfig": fake_api, "names": ["w"], "expect": {}})
     assert not predicate({"error": "connection refused"})
+
+
+def test_a_pods_observation_names_each_pods_owner(fake_api: str, pods: Pods) -> None:
+    owned = _pod("nginx-7d9-abc", "worker-1")
+    owned["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "nginx-7d9"}]
+    pods.set(owned, _pod("static", "worker-2"))
+    probe, _ = cluster_probes.build("pods", {"kubeconfig": fake_api, "expect": {}})
+    assert {p["name"]: p["owner"] for p in probe()["pods"]} == {"nginx-7d9-abc": "nginx-7d9", "static": ""}

@@ -1,12 +1,16 @@
 """labctl.kube reads the API's JSON (no generated models): views, lists and the watch the live view keeps."""
 
+import socket
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
-from fake_apiserver import FakeApiServer
+import pytest
+from fake_apiserver import FakeApiServer, write_kubeconfig
 
 from labctl.cluster_watch import ClusterWatch
-from labctl.kube import KubeClient, KubeStatusError, node_view, pod_view
+from labctl.kube import KubeClient, KubeStatusError, KubeUnavailable, node_view, pod_view
 
 
 def _node(name: str, ready: str, control_plane: bool = False) -> dict[str, Any]:
@@ -42,11 +46,11 @@ def test_views_read_the_apis_json() -> None:
 def test_the_client_lists_and_names_an_error_status(apiserver: FakeApiServer) -> None:
     apiserver.routes["/api/v1/nodes"] = {"items": [_node("controller-1", "True", control_plane=True)]}
     apiserver.routes["/apis/apps/v1/namespaces/default/deployments"] = {
-        "items": [{"metadata": {"name": "nginx"}, "spec": {"replicas": 3}, "status": {"availableReplicas": 2}}]
+        "items": [{"metadata": {"name": "nginx"}, "spec": {"replicas": 3}, "status": {"availableReplicas": 2, "updatedReplicas": 3}}]
     }
     client = KubeClient(apiserver.kubeconfig, timeout=2)
     assert client.nodes()["controller-1"]["role"] == "controller"
-    assert client.deployments("default") == {"nginx": {"desired": 3, "available": 2}}
+    assert client.deployments("default") == {"nginx": {"desired": 3, "available": 2, "updated": 3}}
     apiserver.routes["/api/v1/nodes"] = (403, {"kind": "Status", "message": 'nodes is forbidden: User "student-a" cannot list'})
     try:
         client.nodes()
@@ -89,3 +93,28 @@ def test_the_watch_lists_then_applies_each_event(apiserver: FakeApiServer) -> No
     assert seen_pods == {"nginx-b": {"node": "worker-2", "status": "Pending", "app": "nginx"}}
     watched = [q for path, q in apiserver.requests if q.get("watch") == "true"]
     assert {"resourceVersion": "5", "watch": "true"}.items() <= watched[0].items()
+
+
+def test_a_request_the_server_drops_is_tried_once(tmp_path: Path) -> None:
+    """A wait polls again; a retried request took four times its timeout on a hung API server."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def drop_each() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            connection.close()
+
+    threading.Thread(target=drop_each, daemon=True).start()
+    kubeconfig = tmp_path / "kubeconfig"
+    write_kubeconfig(kubeconfig, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        with pytest.raises(KubeUnavailable):
+            KubeClient(kubeconfig, timeout=2).get_json("/api/v1/nodes")
+    finally:
+        listener.close()
+    assert len(accepted) == 1

@@ -1,3 +1,4 @@
+from labctl.timestamps import iso
 from labctl.wait import wait_until
 
 
@@ -46,3 +47,17 @@ def test_stable_for_resets_on_flap() -> None:
     values = iter([True, False, True, True, True])
     outcome = wait_until(lambda: next(values), bool, timeout_s=10, stable_for=2, clock=clock.time, sleep=clock.sleep)
     assert outcome.met and outcome.polls == 4
+
+
+def test_an_observation_is_dated_when_its_answer_came() -> None:
+    """A slow answer (an API server catching up after etcd returned) counts from its arrival, not from the asking."""
+    clock = FakeClock()
+    asked_at = clock.now
+
+    def slow_answer() -> str:
+        clock.now += 9
+        return "answered"
+
+    outcome = wait_until(slow_answer, lambda v: v == "answered", timeout_s=30, clock=clock.time, sleep=clock.sleep)
+    assert outcome.met
+    assert outcome.at == iso(asked_at + 9)

@@ -15,9 +15,10 @@ options:
       - What to poll.
       - node_pods splits the pods (of I(selector), or all in I(namespace)) into C(on_nodes) (bound to I(names))
         and C(elsewhere), each with total, running, ready (non-terminating) and terminating counts and pod names.
-      - api_read GETs the default namespace, a read the API server must answer from etcd (unlike C(api), which
-        reads /version); observes ok (true when answered), status and reason; C(expect: {ok: false}) holds when the
-        request errors or the connection fails (etcd or the API server down).
+      - api_read GETs the default namespace (or I(path)), a read the API server must answer from etcd (unlike
+        C(api), which reads /version); observes ok (true when answered), status and reason, and with I(path) the
+        object read; C(expect: {ok: false}) holds when the request errors or the connection fails (etcd or the API
+        server down).
       - healthy holds when every node is Ready, every Deployment of I(names) is available and every one of I(urls)
         answers 200, in one observation (C(healthy), C(nodes), C(apps), C(serving) and a one-line C(summary)).
     type: str
@@ -65,6 +66,9 @@ options:
     description:
       - API server URL that replaces the kubeconfig's (conditions api, api_read), to ask one API server of an HA
         control plane directly instead of through the load balancer.
+    type: str
+  path:
+    description: API path to read (condition api_read), e.g. /api/v1/namespaces/default/services/redis-master.
     type: str
   ca_file:
     description: CA bundle for an https URL.
@@ -133,6 +137,7 @@ ARGUMENT_SPEC = {
         "options": {"name": {"type": "str", "required": True}, "url": {"type": "str", "required": True}},
     },
     "server": {"type": "str"},
+    "path": {"type": "str"},
     "ca_file": {"type": "path"},
     "expect": {"type": "dict", "default": {}},
     "timeout": {"type": "float", "default": 120},
