@@ -48,7 +48,9 @@ class ClassRecord:
     def delete(self) -> None:
         """Remove the class's whole directory: predictions, logs and scoreboard left behind would be
         taken up by a later class of the same name."""
-        shutil.rmtree(class_dir(self.name), ignore_errors=True)
+        # A removal that fails must say so: what it left is what a later class would inherit.
+        if class_dir(self.name).exists():
+            shutil.rmtree(class_dir(self.name))
 
 
 def load(name: str) -> ClassRecord:
