@@ -126,6 +126,11 @@ def class_drill(
     except LabctlError as error:
         fail(error, output)
         return
+    _finish(ui, summary, drill_table(summary))
+
+
+def drill_table(summary: dict[str, Any]) -> Any:
+    """One row per lab of a class drill."""
     table = new_table("student", "lab", "verdict", "availability", "score", "s", "result")
     for row in summary["labs"]:
         colour = {"pass": "green", "fail": "red"}.get(row["verdict"], "yellow")
@@ -133,7 +138,7 @@ def class_drill(
         score = f"{row['score']:.1f}" if row["score"] is not None else ""
         table.add_row(row["student"], row["lab"], f"[{colour}]{row['verdict']}[/]", ratio, score, f"{row['seconds']:.0f}",
                       row["result_id"] or (row["error"] or ""))
-    _finish(ui, summary, table)
+    return table
 
 
 def _each(name: str, command: list[str], students: list[str] | None, parallel: int, output: str) -> None:

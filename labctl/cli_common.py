@@ -50,10 +50,18 @@ def open_lab(name: str) -> "Lab":
     return Lab(name)
 
 
+# Columns whose values a user types back into a command (`labctl report ID`, `--lab NAME`): on a
+# narrow terminal they fold onto more lines rather than lose their ends to an ellipsis.
+FOLDED_COLUMNS = frozenset({"id", "lab", "result", "student"})
+
+
 def new_table(*columns: str) -> "Table":
     from rich.table import Table
 
-    return Table(*columns)
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold" if column in FOLDED_COLUMNS else "ellipsis")
+    return table
 
 
 def err_console() -> Any:

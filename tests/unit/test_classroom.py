@@ -169,3 +169,19 @@ def test_class_up_says_what_changed_in_words(changed: dict[str, int] | None, sho
     from labctl.cli_class import changed_text
 
     assert changed_text(changed) == shown
+
+
+def test_a_class_drill_row_keeps_the_whole_result_id_on_a_narrow_terminal() -> None:
+    from rich.console import Console
+
+    from labctl.cli_class import drill_table
+
+    result_id = "20261206T150839Z-controller-manager-down"
+    summary = {"labs": [{"student": "annabelle", "lab": "workshop-annabelle", "verdict": "pass", "availability": 0.9987,
+                         "score": 97.5, "seconds": 46.2, "result_id": result_id, "error": None}]}
+    console = Console(width=80, record=True, color_system=None)
+    console.print(drill_table(summary))
+    rows = [line.split("│")[1:-1] for line in console.export_text().splitlines() if line.startswith("│")]
+    columns = ["".join(cell.strip() for cell in column) for column in zip(*rows, strict=True)]
+    assert columns[1] == "workshop-annabelle"
+    assert columns[-1] == result_id
