@@ -77,7 +77,7 @@ class Machines:
         (seed / "user-data").write_text(instance.user_data)
         (spec.root / "etc/cloud/cloud.cfg.d/90-emulated-cloud.cfg").write_text(_cloud_config(instance.login_user))
         # A cloud keeps each machine's serial console (GetConsoleOutput): cloud-init prints the host keys there.
-        nspawn.start(spec, binds=[], console="read-only")
+        nspawn.start(spec, binds=[])
 
     def console(self, instance_id: str) -> str:
         path = self.spec(instance_id).log_file

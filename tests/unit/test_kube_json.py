@@ -1,13 +1,12 @@
 """labctl.kube reads the API's JSON (no generated models): views, lists and the watch the live view keeps."""
 
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_apiserver import FakeApiServer, write_kubeconfig
+from loopback import serve_each
 
 from labctl.cluster_watch import ClusterWatch
 from labctl.kube import KubeClient, KubeStatusError, KubeUnavailable, node_view, pod_view
@@ -97,19 +96,8 @@ def test_the_watch_lists_then_applies_each_event(apiserver: FakeApiServer) -> No
 
 def test_a_request_the_server_drops_is_tried_once(tmp_path: Path) -> None:
     """A wait polls again; a retried request took four times its timeout on a hung API server."""
-    listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[int] = []
-
-    def drop_each() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            connection.close()
-
-    threading.Thread(target=drop_each, daemon=True).start()
+    listener = serve_each(lambda _connection: accepted.append(1))
     kubeconfig = tmp_path / "kubeconfig"
     write_kubeconfig(kubeconfig, f"http://127.0.0.1:{listener.getsockname()[1]}")
     try:

@@ -5,13 +5,13 @@ second run changes nothing; certificates an older lab signed for etcd with the c
 
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from loopback import serve_each
 
 from labctl.runner import RunResult, run_playbook
 
@@ -134,23 +134,15 @@ def etcd_like_server(pki: Pki) -> Iterator[int]:
     context.load_cert_chain(pki.root / "etcd" / "server-controller-1.crt", pki.root / "etcd" / "server-controller-1.key")
     context.load_verify_locations(pki.root / "etcd" / "ca.crt")
     context.verify_mode = ssl.CERT_REQUIRED
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.sendall(b"ok")
-            except (ssl.SSLError, OSError):
-                pass
+    def answer(connection: socket.socket) -> None:
+        try:
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.sendall(b"ok")
+        except (ssl.SSLError, OSError):
+            pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    listener = serve_each(answer)
     yield int(listener.getsockname()[1])
     listener.close()
 

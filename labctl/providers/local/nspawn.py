@@ -253,11 +253,11 @@ def read_pid(spec: NodeSpec) -> int | None:
     return pid
 
 
-def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]], console: str = "passive") -> int:
+def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]]) -> int:
     """Boot the node detached; returns the nspawn PID. binds: (host path, node path, read-only).
 
-    console "read-only" keeps what the node writes on its console in its log file, as a cloud
-    keeps a machine's serial console; "passive" drops it.
+    What the node writes on its console (its boot) goes to its log file, as a cloud keeps a
+    machine's serial console: the log a failed boot's error points at.
     """
     running = read_pid(spec)
     if running:
@@ -279,7 +279,7 @@ def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]], console: str = "p
         "--capability=all",
         f"--system-call-filter={SYSCALL_FILTER}",
         "--bind=/dev/kmsg",
-        f"--console={console}",
+        "--console=read-only",
         "--resolv-conf=off",
         "--timezone=off",
         "--link-journal=no",
@@ -302,20 +302,32 @@ def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]], console: str = "p
     return proc.pid
 
 
+def ssh_answer(host: str, port: int = 22, timeout_s: float = 1) -> str | None:
+    """None when an SSH server answers at host:port; else what happened instead, in words."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            banner = sock.recv(4)
+    except OSError as error:
+        return error.strerror or str(error) or type(error).__name__
+    return None if banner.startswith(b"SSH") else f"answered without an SSH banner ({banner!r})"
+
+
 def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
     end = time.monotonic() + deadline_s
+    last = "not tried"
     while time.monotonic() < end:
         if read_pid(spec) is None:
             tail = spec.log_file.read_text(errors="replace").strip().splitlines()[-3:]
             raise InfraError(f"node {spec.name} stopped while booting: {' '.join(tail)} (see {spec.log_file}; run `labctl down`)")
-        try:
-            with socket.create_connection((spec.ip, 22), timeout=1) as sock:
-                if sock.recv(4).startswith(b"SSH"):
-                    return
-        except OSError:
-            time.sleep(0.5)
+        answer = ssh_answer(spec.ip)
+        if answer is None:
+            return
+        last = answer
+        time.sleep(0.5)
+    # The last try's error tells a network fault (timed out, no route) from an sshd not started (refused).
     raise InfraError(
-        f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (see {spec.log_file}; run `labctl down`)"
+        f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (last try: {last}; "
+        f"see {spec.log_file}; run `labctl down`)"
     )
 
 
