@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.exceptions import TimeoutError as RequestTimeout
+from urllib3.util.retry import Retry
 
 
 class KubeUnavailable(Exception):
@@ -27,6 +29,22 @@ class KubeStatusError(KubeUnavailable):
         self.reason = reason
 
 
+class RetryBrokenConnection(Retry):
+    """One more try when the connection broke (closed or reset under the request, refused), none
+    after a timeout. Behind a load balancer a kept-alive connection goes to one API server; when that
+    server dies the next request on it breaks, and a new connection reaches a live one (client-go
+    retries so too). A timed-out try already took the whole timeout: a wait polls again instead."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"total": 1, "redirect": 0, "status": 0, "raise_on_status": False, **kwargs})
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+        if isinstance(error, RequestTimeout):
+            raise MaxRetryError(_pool, url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 class KubeClient:
     def __init__(self, kubeconfig: Path | str, timeout: float = 5.0, server: str | None = None) -> None:
         """SERVER replaces the kubeconfig's server URL, to ask one API server of several directly
@@ -37,10 +55,11 @@ class KubeClient:
 
         self.timeout = timeout
         configuration = client.Configuration()
-        # One try per request: a wait polls again, status reports what it saw. Set before the client
-        # is built, whose connection pool reads it then: urllib3's default of three retries made a
-        # request to a hung API server take four times its timeout (12 s, not 3, during an etcd outage).
-        configuration.retries = False
+        # Set before the client is built, whose connection pool reads it then: urllib3's default of
+        # three retries made a request to a hung API server take four times its timeout (12 s, not 3,
+        # during an etcd outage); none at all failed a read through the load balancer whenever an API
+        # server behind it died under a kept-alive connection (apiserver-ha).
+        configuration.retries = RetryBrokenConnection()
         try:
             self.api_client = config.new_client_from_config(config_file=str(kubeconfig), client_configuration=configuration)
         except Exception as error:  # noqa: BLE001 - any kubeconfig problem means unreachable

@@ -1,5 +1,7 @@
 """labctl.kube reads the API's JSON (no generated models): views, lists and the watch the live view keeps."""
 
+import json
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -94,15 +96,40 @@ def test_the_watch_lists_then_applies_each_event(apiserver: FakeApiServer) -> No
     assert {"resourceVersion": "5", "watch": "true"}.items() <= watched[0].items()
 
 
-def test_a_request_the_server_drops_is_tried_once(tmp_path: Path) -> None:
+def test_a_request_that_times_out_is_tried_once(tmp_path: Path) -> None:
     """A wait polls again; a retried request took four times its timeout on a hung API server."""
-    accepted: list[int] = []
-    listener = serve_each(lambda _connection: accepted.append(1))
+    held: list[socket.socket] = []
+    listener = serve_each(lambda connection: held.append(connection.dup()))
     kubeconfig = tmp_path / "kubeconfig"
     write_kubeconfig(kubeconfig, f"http://127.0.0.1:{listener.getsockname()[1]}")
     try:
-        with pytest.raises(KubeUnavailable):
-            KubeClient(kubeconfig, timeout=2).get_json("/api/v1/nodes")
+        with pytest.raises(KubeUnavailable, match="timed out"):
+            KubeClient(kubeconfig, timeout=0.5).get_json("/api/v1/nodes")
     finally:
         listener.close()
-    assert len(accepted) == 1
+        for connection in held:
+            connection.close()
+    assert len(held) == 1
+
+
+def test_a_connection_that_breaks_under_a_request_is_tried_again(tmp_path: Path) -> None:
+    """Through a load balancer, the API server a kept-alive connection went to died: a new connection
+    reaches a live one. The first connection is closed after the request is read, the second answers."""
+    answer = json.dumps({"kind": "NodeList", "items": []}).encode()
+    connections: list[int] = []
+
+    def drop_then_answer(connection: socket.socket) -> None:
+        connections.append(1)
+        connection.recv(65536)
+        if len(connections) > 1:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                               b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer))
+
+    listener = serve_each(drop_then_answer)
+    kubeconfig = tmp_path / "kubeconfig"
+    write_kubeconfig(kubeconfig, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        assert KubeClient(kubeconfig, timeout=2).get_json("/api/v1/nodes") == {"kind": "NodeList", "items": []}
+    finally:
+        listener.close()
+    assert len(connections) == 2
