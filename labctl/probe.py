@@ -86,6 +86,17 @@ def outages(timeline: list[list[Any]], interval_s: float) -> list[float]:
     return found
 
 
+def first_failure(availability: dict[str, Any]) -> tuple[str, float, str] | None:
+    """The earliest failed sample of any target: (target, seconds since the probe started, error)."""
+    failed = [(float(offset), target["name"], error or "failed")
+              for target in availability.get("targets") or []
+              for offset, ok, _latency, error in target.get("timeline") or [] if not ok]
+    if not failed:
+        return None
+    offset, name, error = min(failed)
+    return name, offset, error
+
+
 @dataclass
 class TargetSeries:
     target: Target

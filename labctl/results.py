@@ -18,6 +18,7 @@ from labctl import score
 from labctl.atomic_file import write_atomic
 from labctl.errors import UsageError
 from labctl.paths import SCHEMAS_DIR
+from labctl.probe import first_failure
 from labctl.timestamps import iso
 
 SCHEMA_ID = "labctl.drill-result/v1"
@@ -65,6 +66,16 @@ def decide_verdict(
     return "pass"
 
 
+def first_failure_text(availability: dict[str, Any], started: float) -> str:
+    """Which app failed first, when (UTC, the probe starts with the drill) and why: what a flaky outage needs."""
+    found = first_failure(availability)
+    if found is None:
+        return ""
+    name, offset, error = found
+    at = time.strftime("%H:%M:%S", time.gmtime(started + offset)) + f".{int((started + offset) % 1 * 10)}"
+    return f"; first failure: {name} at {at} ({error})"
+
+
 def new_result_id(drill: str, started: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started)) + f"-{drill}"
 
@@ -93,7 +104,8 @@ def assemble(
                 "phase": "observe",
                 "expected": "longest outage 0 s",
                 # One decimal: a 0.4 s outage seen by a 0.2 s probe must not read as "0 s".
-                "observed": f"longest outage {worst:.1f} s, success ratio {availability.get('success_ratio')}",
+                "observed": f"longest outage {worst:.1f} s, success ratio {availability.get('success_ratio')}"
+                + first_failure_text(availability, started),
                 "met": worst == 0,
                 "at": iso(ended),
             }

@@ -179,7 +179,7 @@ def test_anonymous_api_access_is_refused(lab: E2ELab) -> None:
 @pytest.mark.parametrize("drill_id", CI_DRILLS + [pytest.param(d, marks=pytest.mark.full) for d in FULL_DRILLS])
 def test_drill_passes(lab: E2ELab, drill_id: str) -> None:
     result = lab.drill(drill_id)
-    unmet = [e["description"] for e in result["expectations"] if not e["met"]]
+    unmet = [f"{e['description']}: {e['observed']}" for e in result["expectations"] if not e["met"]]
     assert result["verdict"] == "pass", f"{drill_id}: error={result.get('error')} unmet={unmet}"
     assert result["restore"] == {"performed": True, "verified": True}
     assert result["availability"]["samples"] > 0

@@ -173,7 +173,7 @@ def test_a_drill_on_one_lab_leaves_the_other_serving(labs: dict[str, E2ELab]) ->
     finally:
         stop.set()
         prober.join()
-    unmet = [e["description"] for e in result["expectations"] if not e["met"]]
+    unmet = [f"{e['description']}: {e['observed']}" for e in result["expectations"] if not e["met"]]
     assert result["verdict"] == "pass", f"error={result.get('error')} unmet={unmet}"
     assert outcomes and all(outcomes), f"{outcomes.count(False)} of {len(outcomes)} requests to {other.name} failed"
     assert other.json("status")["lab"] == other.name

@@ -88,3 +88,20 @@ def test_the_availability_expectation_names_the_interval_and_a_sub_second_outage
     assert "longest outage 0.4 s" in last["observed"] and not last["met"]
     assert result["verdict"] == "fail"
     assert not math.isnan(result["score"]["value"])
+
+
+def test_a_failed_availability_expectation_names_the_first_failed_sample() -> None:
+    # What CI printed for a flaky etcd-outage was "longest outage 2.0 s": not which app, when, or why.
+    started = 1_765_046_214.0  # 2025-12-06T18:36:54Z
+    read = TargetSeries(Target("guestbook-read", "http://h/entries"),
+                        samples=[[0.0, True, 3.1, None], [3.0, False, None, "timed out"], [5.0, True, 4.0, None]])
+    nginx = _series(1.0, [True] * 6)
+    availability = {"interval_s": 1.0, "samples": 9, "success_ratio": 0.89, "longest_outage_s": 2.0,
+                    "targets": [nginx.summary(1.0), read.summary(1.0)]}
+    result = results.assemble(
+        lab="l", provider="local", kubernetes_version="v1.36.3", drill="etcd-outage", started=started, ended=started + 21,
+        reported={"expectations": [], "restore": {"performed": True, "verified": True}},
+        availability=availability, outage_forbidden=True,
+    )
+    observed = result["expectations"][-1]["observed"]
+    assert "first failure: guestbook-read at 18:36:57.0 (timed out)" in observed, observed
