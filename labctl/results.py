@@ -72,7 +72,8 @@ def first_failure_text(availability: dict[str, Any], started: float) -> str:
     if found is None:
         return ""
     name, offset, error = found
-    at = time.strftime("%H:%M:%S", time.gmtime(started + offset)) + f".{int((started + offset) % 1 * 10)}"
+    # The time of day to a tenth, from the project's one form of a time (timestamps.iso).
+    at = str(iso(started + offset))[11:21]
     return f"; first failure: {name} at {at} ({error})"
 
 
