@@ -120,6 +120,27 @@ def test_calls_it_cannot_use_are_refused_with_the_reason(args: dict[str, object]
         dr.apply(None, args, 1.0)
 
 
+def test_steps_apply_several_actions_in_order_at_one_time() -> None:
+    steps = [{"resume": {"instants": {"earlier": 2.0}}}, {"phase": "inject"}, {"mark": "injected"}]
+    record = dr.apply_steps({"instants": {"old": 1.0}}, steps, 5.0)
+    assert record["instants"] == {"earlier": 2.0, "injected": 5.0}
+    assert [(p["name"], p["status"]) for p in record["phases"]] == [("inject", "")]
+    assert dr.apply_steps(None, [], 5.0) == dr.empty()
+
+
+@pytest.mark.parametrize(
+    ("steps", "problem"),
+    [
+        ("phase: inject", "steps takes a list"),
+        ([{"phase": "inject"}, "mark"], "steps takes a list"),
+        ([{"mark": "a", "event": "b"}], "got mark, event"),
+    ],
+)
+def test_steps_it_cannot_use_are_refused_with_the_reason(steps: object, problem: str) -> None:
+    with pytest.raises(dr.RecordError, match=problem):
+        dr.apply_steps(None, steps, 1.0)
+
+
 def test_elapsed_between_two_formats() -> None:
     assert dr.elapsed_s(1796475600.0, "2026-12-05T13:00:12.340Z") == 12.3
     assert dr.elapsed_s(None, 5) is None
@@ -142,8 +163,7 @@ PLAYBOOK = """
     - name: Compute with the filter
       ansible.builtin.set_fact:
         since_injected: "{{ ansible_facts.drill_record.instants.injected | labctl.lab.elapsed_s('2026-12-05T13:00:02.000Z') }}"
-    - labctl.lab.drill_record: {phase: done}
-    - labctl.lab.drill_record: {report: true}
+    - labctl.lab.drill_record: {steps: [{mark: restored, at: "2026-12-05T13:00:03.000Z"}, {phase: done}], report: true}
     - ansible.builtin.debug: {msg: "since={{ since_injected }}"}
 """
 
@@ -168,6 +188,6 @@ def test_the_action_keeps_the_record_across_tasks_and_reports_it_through_stats(t
     record = out["global_custom_stats"]["drill"]
     assert [(p["name"], p["status"]) for p in record["phases"]] == [("preflight", "ok"), ("inject", "failed"), ("restore", "ok")]
     assert record["error"] == "the fault could not be injected"
-    assert record["instants"] == {"injected": 1796475600.0}
+    assert record["instants"] == {"injected": 1796475600.0, "restored": 1796475603.0}
     messages = [t["hosts"]["localhost"].get("msg") for p in out["plays"] for t in p["tasks"]]
     assert "since=2.0" in messages

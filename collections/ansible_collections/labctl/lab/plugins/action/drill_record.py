@@ -2,7 +2,8 @@
 
 Runs on the controller only (no module is sent anywhere): the record is the host fact
 drill_record, read from the task's variables and returned changed. `report: true` also
-hands the record, with the spans the drill times, to labctl through the run's stats.
+hands the record, with the spans the drill times, to labctl through the run's stats; `steps` applies several
+actions in one task, in order (then `report` hands the record they leave).
 """
 
 import time
@@ -26,12 +27,19 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         report = args.pop("report", False)
         try:
-            if report:
+            if "steps" in args:
+                if len(args) > 1:
+                    raise drill_record.RecordError("steps takes no other option than report")
+                updated = drill_record.apply_steps(record, args["steps"], time.time())
+            elif report:
                 if args:
-                    raise drill_record.RecordError("report takes no other option")
-                return {**result, "changed": False, "ansible_stats": {
-                    "data": {"drill": {**drill_record.empty(), **(record or {})}}, "per_host": False, "aggregate": False}}
-            updated = drill_record.apply(record, args, time.time())
+                    raise drill_record.RecordError("report takes no other option than steps")
+                updated = {**drill_record.empty(), **(record or {})}
+            else:
+                updated = drill_record.apply(record, args, time.time())
+            if report:
+                return {**result, "changed": False, "ansible_facts": {"drill_record": updated}, "ansible_stats": {
+                    "data": {"drill": updated}, "per_host": False, "aggregate": False}}
         except drill_record.RecordError as error:
             return {**result, "failed": True, "msg": str(error)}
         return {**result, "changed": False, "ansible_facts": {"drill_record": updated}}

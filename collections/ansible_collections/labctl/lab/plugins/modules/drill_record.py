@@ -8,7 +8,8 @@ short_description: Record a running drill's phases, instants, expectations and e
 description:
   - Changes the host fact C(drill_record), which labctl reads at the end of the drill (through the run's stats, with
     I(report)) and while it runs (from the task results, for the live view).
-  - Every call names exactly one of I(phase), I(fail), I(mark), I(expect), I(event), I(restore), I(expected_s), I(resume) or I(report).
+  - Every call names exactly one of I(phase), I(fail), I(mark), I(expect), I(event), I(restore), I(expected_s), I(resume) or I(report),
+    or several of them as I(steps), applied in order in one task (each Ansible task costs a drill about 40 ms).
   - Times are kept as epoch seconds; I(at) and a wait result's C(at) may be epoch seconds or ISO 8601.
   - Runs on the Ansible controller with the labctl Python package.
 options:
@@ -64,6 +65,11 @@ options:
     description: Go on with this record, which an earlier stage of the same drill handed to labctl (a drill whose fault
       labctl makes through the provider runs in stages).
     type: dict
+  steps:
+    description: Several actions in order, each a dict of the options above naming one of them; with I(report), the record
+      they leave is handed to labctl.
+    type: list
+    elements: dict
   report:
     description: Hand the whole record to labctl through the run's stats (the engine's last step).
     type: bool
