@@ -1,13 +1,17 @@
 """What a node's boot wait says when SSH does not answer: the last try's reason, which tells a network
-fault (timed out) from an sshd not started (refused) or something else on port 22."""
+fault (timed out) from an sshd not started (refused) or something else on port 22; where the host sends
+the node's traffic; and the last line of the node's console."""
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from loopback import serve_each
 
-from labctl.providers.local.nspawn import ssh_answer
+from labctl.errors import InfraError
+from labctl.providers.local import nspawn
+from labctl.providers.local.nspawn import NodeSpec, host_path, ssh_answer, wait_ssh
 
 
 @pytest.fixture
@@ -45,3 +49,26 @@ def test_a_closed_port_is_refused() -> None:
 def test_a_server_that_never_answers_times_out() -> None:
     with socket.create_server(("127.0.0.1", 0)) as silent:
         assert ssh_answer("127.0.0.1", silent.getsockname()[1], timeout_s=0.2) == "timed out"
+
+
+def test_the_host_names_where_it_sends_a_node_s_traffic() -> None:
+    # Loopback: routed through lo, and no neighbour entry (only a bridge's nodes have one).
+    assert host_path("127.0.0.1") == "the host sends it through lo, no neighbour entry"
+
+
+def test_a_node_that_never_answers_ssh_is_reported_with_the_host_path_and_its_console(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = NodeSpec(lab="t", name="worker-1", ip="127.0.0.1", prefixlen=8, gateway="127.0.0.1", bridge="lo", base=tmp_path)
+    spec.log_file.write_text("Starting labctl-host0.service...\n[FAILED] Failed to start labctl-host0.service.\n")
+    monkeypatch.setattr(nspawn, "read_pid", lambda _spec: 4242)
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(nspawn, "ssh_answer", lambda host: ssh_answer(host, port))
+    with pytest.raises(InfraError) as raised:
+        wait_ssh(spec, deadline_s=0.1)
+    message = str(raised.value)
+    assert "last try: Connection refused" in message
+    assert "the host sends it through lo, no neighbour entry" in message
+    assert "console: [FAILED] Failed to start labctl-host0.service." in message
+    assert "\n" not in message

@@ -8,6 +8,7 @@ The host has no systemd, so each nspawn runs detached and is tracked by PID.
 """
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -324,11 +325,27 @@ def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
             return
         last = answer
         time.sleep(0.5)
-    # The last try's error tells a network fault (timed out, no route) from an sshd not started (refused).
+    # The last try's error tells a network fault (timed out, no route) from an sshd not started (refused); the
+    # host's route and neighbour entry tell which side of the bridge the fault is on, the console what booted.
+    console = [line for line in spec.log_file.read_text(errors="replace").splitlines() if line.strip()][-1:]
     raise InfraError(
         f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (last try: {last}; "
-        f"see {spec.log_file}; run `labctl down`)"
+        f"{host_path(spec.ip)}; console: {' '.join(console) or 'empty'}; see {spec.log_file}; run `labctl down`)"
     )
+
+
+def host_path(ip: str) -> str:
+    """Where the host sends traffic for ip, in words: the device its route uses, and the state of its neighbour
+    entry (FAILED or INCOMPLETE: nothing on the bridge answers ARP for ip)."""
+    route = subprocess.run(["ip", "-j", "route", "get", ip], capture_output=True, text=True)
+    neighbour = subprocess.run(["ip", "-j", "neigh", "show", "to", ip], capture_output=True, text=True)
+    try:
+        devices = [r.get("dev", "?") for r in json.loads(route.stdout or "[]")]
+        states = [s for n in json.loads(neighbour.stdout or "[]") for s in n.get("state", [])]
+    except json.JSONDecodeError:
+        return "the host's route to it is unknown"
+    through = f"the host sends it through {', '.join(devices)}" if devices else f"the host has no route to it ({route.stderr.strip()})"
+    return f"{through}, " + (f"neighbour {' '.join(states)}" if states else "no neighbour entry")
 
 
 def node_init(spec: NodeSpec) -> int | None:

@@ -27,14 +27,11 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         report = args.pop("report", False)
         try:
-            if "steps" in args:
-                if len(args) > 1:
-                    raise drill_record.RecordError("steps takes no other option than report")
-                updated = drill_record.apply_steps(record, args["steps"], time.time())
-            elif report:
+            if "steps" in args or report:
+                steps = args.pop("steps", [])
                 if args:
-                    raise drill_record.RecordError("report takes no other option than steps")
-                updated = {**drill_record.empty(), **(record or {})}
+                    raise drill_record.RecordError("steps and report take no other option")
+                updated = drill_record.apply_steps(record, steps, time.time())
             else:
                 updated = drill_record.apply(record, args, time.time())
             if report:
