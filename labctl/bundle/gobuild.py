@@ -16,6 +16,7 @@ from labctl.bundle.layout import SOURCE_ROOT
 from labctl.bundle.spec import BuildContext
 from labctl.bundle.versions import GO_ARCH, KUBE_BUILD_DATE
 from labctl.errors import InfraError
+from labctl.log_tail import last_lines
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,11 @@ class GoTarget:
             proc = subprocess.run(self.argv(out), cwd=self.moddir, env=env,
                                   stdout=fh, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
-            tail = last_line(log)
+            tail = (last_lines(log) or ["no output"])[-1]
             raise InfraError(
                 f"bundle: go build of {name} ({self.package}) failed: {tail}; "
                 f"fix: {fix_hint(log.read_text(errors='replace'), self.moddir)} (log: {log})"
             )
-
-
-def last_line(log: Path) -> str:
-    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "no output"
 
 
 def fix_hint(output: str, moddir: Path) -> str:

@@ -13,16 +13,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-
-def _last_line(log: Path) -> str:
-    try:
-        with open(log, "rb") as handle:
-            handle.seek(0, 2)
-            handle.seek(max(0, handle.tell() - 2048))
-            lines = [ln.strip() for ln in handle.read().decode(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
-    return lines[-1][:80] if lines else ""
+from labctl.log_tail import last_lines
 
 
 class Board:
@@ -72,7 +63,7 @@ class Board:
                     state = "[green]ok[/]" if code == 0 else "[red]failed[/]"
                     table.add_row(student, lab, state, f"{seconds:.0f}", escape(error or ""))
                 elif student in self._started:
-                    step = _last_line(self._logs[student])
+                    step = (last_lines(self._logs[student], width=80) or [""])[-1]
                     table.add_row(student, lab, "[yellow]running[/]", f"{now - self._started[student]:.0f}", escape(step))
                 else:
                     table.add_row(student, lab, "[dim]waiting[/]", "", "")

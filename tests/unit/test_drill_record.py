@@ -168,8 +168,8 @@ PLAYBOOK = """
 """
 
 
-def test_the_action_keeps_the_record_across_tasks_and_reports_it_through_stats(tmp_path: Path) -> None:
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
+def run_play(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "play.yml").write_text(text)
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")  # not the project's: its timing callback would break the JSON
     env = {
         **os.environ,
@@ -179,10 +179,14 @@ def test_the_action_keeps_the_record_across_tasks_and_reports_it_through_stats(t
         "ANSIBLE_SHOW_CUSTOM_STATS": "true",
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
     }
-    done = subprocess.run(
+    return subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "play.yml"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
+
+
+def test_the_action_keeps_the_record_across_tasks_and_reports_it_through_stats(tmp_path: Path) -> None:
+    done = run_play(tmp_path, PLAYBOOK)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     out = json.loads(done.stdout)
     record = out["global_custom_stats"]["drill"]
@@ -191,3 +195,16 @@ def test_the_action_keeps_the_record_across_tasks_and_reports_it_through_stats(t
     assert record["instants"] == {"injected": 1796475600.0, "restored": 1796475603.0}
     messages = [t["hosts"]["localhost"].get("msg") for p in out["plays"] for t in p["tasks"]]
     assert "since=2.0" in messages
+
+
+def test_the_action_names_an_option_that_belongs_in_a_step(tmp_path: Path) -> None:
+    done = run_play(tmp_path, """
+- name: Report with an action beside it
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - labctl.lab.drill_record: {phase: inject, report: true}
+""")
+    assert done.returncode != 0
+    failed = [t["hosts"]["localhost"] for p in json.loads(done.stdout)["plays"] for t in p["tasks"]]
+    assert failed[-1]["msg"] == "steps and report take no other option: put phase in a step"

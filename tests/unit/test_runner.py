@@ -119,8 +119,6 @@ def test_playbooks_see_an_allowlisted_environment(tmp_path: Path, monkeypatch: p
     assert result.stats["host_key_checking"] in (True, "True")
 
 
-
-
 CPUS_PLAYBOOK = """
 - name: Where a command on this host may run
   hosts: localhost

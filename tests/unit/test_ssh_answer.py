@@ -11,7 +11,8 @@ from loopback import serve_each
 
 from labctl.errors import InfraError
 from labctl.providers.local import nspawn
-from labctl.providers.local.nspawn import NodeSpec, host_path, ssh_answer, wait_ssh
+from labctl.providers.local.hostnet import route_to
+from labctl.providers.local.nspawn import NodeSpec, ssh_answer, wait_ssh
 
 
 @pytest.fixture
@@ -53,14 +54,21 @@ def test_a_server_that_never_answers_times_out() -> None:
 
 def test_the_host_names_where_it_sends_a_node_s_traffic() -> None:
     # Loopback: routed through lo, and no neighbour entry (only a bridge's nodes have one).
-    assert host_path("127.0.0.1") == "the host sends it through lo, no neighbour entry"
+    assert route_to("127.0.0.1") == "the host sends it through lo, no neighbour entry"
+
+
+def test_an_address_the_host_cannot_route_is_said_in_words() -> None:
+    said = route_to("not-an-address")
+    assert said.startswith("the host has no route to it (") and said.endswith("), no neighbour entry")
+    assert "\n" not in said
 
 
 def test_a_node_that_never_answers_ssh_is_reported_with_the_host_path_and_its_console(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = NodeSpec(lab="t", name="worker-1", ip="127.0.0.1", prefixlen=8, gateway="127.0.0.1", bridge="lo", base=tmp_path)
-    spec.log_file.write_text("Starting labctl-host0.service...\n[FAILED] Failed to start labctl-host0.service.\n")
+    # What systemd writes on a node's console, a terminal: status lines in colour.
+    spec.log_file.write_text("Starting labctl-host0.service...\n[\x1b[0;1;31mFAILED\x1b[0m] Failed to start labctl-host0.service.\n\n")
     monkeypatch.setattr(nspawn, "read_pid", lambda _spec: 4242)
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]

@@ -9,8 +9,9 @@ import ipaddress
 import json
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
-from labctl.errors import InfraError, UsageError
+from labctl.errors import InfraError, UsageError, one_line
 
 
 def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -18,6 +19,34 @@ def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     if check and done.returncode != 0:
         raise InfraError(f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()}")
     return done
+
+
+def route_to(ip: str) -> str:
+    """Where the host sends traffic for ip, in words: the device its route uses (linkdown: nothing up on that
+    bridge), and the state of ip's neighbour entry (FAILED or INCOMPLETE: nothing on the bridge answers ARP for ip)."""
+    try:
+        route = run(["ip", "-j", "route", "get", ip], check=False)
+        neighbour = run(["ip", "-j", "neigh", "show", "to", ip], check=False)
+    except OSError as error:
+        return f"the host's route to it is unknown ({error})"
+    devices = [f"{r.get('dev', '?')}{' (linkdown)' if 'linkdown' in (r.get('flags') or []) else ''}" for r in _entries(route)]
+    states = [state for n in _entries(neighbour) for state in _as_list(n.get("state"))]
+    reason = one_line(route.stderr) or f"ip exited {route.returncode}"
+    through = f"the host sends it through {', '.join(devices)}" if devices else f"the host has no route to it ({reason})"
+    return f"{through}, " + (f"neighbour {' '.join(states)}" if states else "no neighbour entry")
+
+
+def _entries(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """`ip -j`'s objects; none when it printed something else."""
+    try:
+        data = json.loads(done.stdout or "[]")
+    except ValueError:
+        return []
+    return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
 
 
 def bridge_name(lab: str, configured: str = "") -> str:

@@ -8,7 +8,6 @@ The host has no systemd, so each nspawn runs detached and is tracked by PID.
 """
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -19,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labctl.errors import InfraError
+from labctl.log_tail import last_lines
 from labctl.mounts import mount_points, mounts_under
+from labctl.providers.local.hostnet import route_to
 
 # Bind-mounted from real directories: containerd's overlay snapshotter cannot
 # stack on the node's own overlay root, and etcd wants a plain filesystem.
@@ -298,8 +299,7 @@ def start(spec: NodeSpec, binds: list[tuple[Path, str, bool]]) -> int:
     spec.pid_file.write_text(f"{proc.pid}\n")
     time.sleep(0.5)
     if proc.poll() is not None:
-        tail = spec.log_file.read_text(errors="replace").strip().splitlines()[-3:]
-        raise InfraError(f"node {spec.name} did not boot: {' '.join(tail)} (see {spec.log_file}; run `labctl down`)")
+        raise InfraError(f"node {spec.name} did not boot: {console_end(spec, 3)} (see {spec.log_file}; run `labctl down`)")
     return proc.pid
 
 
@@ -318,8 +318,9 @@ def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
     last = "not tried"
     while time.monotonic() < end:
         if read_pid(spec) is None:
-            tail = spec.log_file.read_text(errors="replace").strip().splitlines()[-3:]
-            raise InfraError(f"node {spec.name} stopped while booting: {' '.join(tail)} (see {spec.log_file}; run `labctl down`)")
+            raise InfraError(
+                f"node {spec.name} stopped while booting: {console_end(spec, 3)} (see {spec.log_file}; run `labctl down`)"
+            )
         answer = ssh_answer(spec.ip)
         if answer is None:
             return
@@ -327,25 +328,16 @@ def wait_ssh(spec: NodeSpec, deadline_s: float = 90) -> None:
         time.sleep(0.5)
     # The last try's error tells a network fault (timed out, no route) from an sshd not started (refused); the
     # host's route and neighbour entry tell which side of the bridge the fault is on, the console what booted.
-    console = [line for line in spec.log_file.read_text(errors="replace").splitlines() if line.strip()][-1:]
     raise InfraError(
         f"node {spec.name} did not answer SSH on {spec.ip}:22 within {deadline_s:.0f}s (last try: {last}; "
-        f"{host_path(spec.ip)}; console: {' '.join(console) or 'empty'}; see {spec.log_file}; run `labctl down`)"
+        f"{route_to(spec.ip)}; console: {console_end(spec, 1)}; see {spec.log_file}; run `labctl down`)"
     )
 
 
-def host_path(ip: str) -> str:
-    """Where the host sends traffic for ip, in words: the device its route uses, and the state of its neighbour
-    entry (FAILED or INCOMPLETE: nothing on the bridge answers ARP for ip)."""
-    route = subprocess.run(["ip", "-j", "route", "get", ip], capture_output=True, text=True)
-    neighbour = subprocess.run(["ip", "-j", "neigh", "show", "to", ip], capture_output=True, text=True)
-    try:
-        devices = [r.get("dev", "?") for r in json.loads(route.stdout or "[]")]
-        states = [s for n in json.loads(neighbour.stdout or "[]") for s in n.get("state", [])]
-    except json.JSONDecodeError:
-        return "the host's route to it is unknown"
-    through = f"the host sends it through {', '.join(devices)}" if devices else f"the host has no route to it ({route.stderr.strip()})"
-    return f"{through}, " + (f"neighbour {' '.join(states)}" if states else "no neighbour entry")
+def console_end(spec: NodeSpec, count: int) -> str:
+    """The last lines the node wrote on its console, on one line."""
+    return " ".join(last_lines(spec.log_file, count)) or "empty"
+
 
 
 def node_init(spec: NodeSpec) -> int | None:

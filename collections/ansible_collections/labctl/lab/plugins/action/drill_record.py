@@ -30,7 +30,7 @@ class ActionModule(ActionBase):
             if "steps" in args or report:
                 steps = args.pop("steps", [])
                 if args:
-                    raise drill_record.RecordError("steps and report take no other option")
+                    raise drill_record.RecordError(f"steps and report take no other option: put {', '.join(sorted(args))} in a step")
                 updated = drill_record.apply_steps(record, steps, time.time())
             else:
                 updated = drill_record.apply(record, args, time.time())

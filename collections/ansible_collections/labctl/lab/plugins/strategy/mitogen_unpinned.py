@@ -1,11 +1,12 @@
 """Strategy labctl.lab.mitogen_unpinned: mitogen's linear strategy, with its processes left to the kernel's scheduler.
 
-Mitogen pins the processes it starts to CPUs. On a host with two or three, it reserves CPU 0 for its connection
-multiplexer and pins Ansible's main process, every task's worker and everything they start (the SSH clients, this
-host's Python for `localhost` tasks and the commands it runs) to the others: on two cores, to CPU 1 alone. All but the
-multiplexer then share one core: commands run on this host see one CPU, and several labs' playbooks at once (a
-class) queue on that core while the other idles. Everything else is mitogen's linear strategy unchanged. Measured
-before and after in benchmarks/RESULTS.md ("mitogen's CPU pinning").
+Mitogen pins the processes it starts to CPUs. On a host with two or three, it keeps CPU 0 for its connection
+multiplexer and pins Ansible's main process and every task's worker to the others, one each in turn; what the
+multiplexer starts (the SSH clients, this host's Python for `localhost` tasks, and so the commands it runs) may run
+anywhere but CPU 0. On two cores, all but the multiplexer then share one core: commands run on this host see one
+CPU, and several labs' playbooks at once (a class) queue on that core while the other idles. On larger hosts nothing
+is pinned either. Everything else is mitogen's linear strategy unchanged. Measured before and after in
+benchmarks/RESULTS.md ("mitogen's CPU pinning").
 """
 
 import ansible_mitogen.affinity
