@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from labctl.atomic_file import write_atomic
 from labctl.bundle import bundle_dir
 from labctl.bundle.versions import IMAGES, KUBERNETES_VERSION
 from labctl.config import LabConfig, apply_overrides, load_config
@@ -131,6 +132,9 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[st
     fresh = not lab.exists()
     with lab.lock("up"):
         lab.create()
+        # What a refused `up` of an existing lab puts back: its settings and phase as they were.
+        kept_config = lab.config_path.read_text() if lab.config_path.exists() else None
+        kept_state = lab.read_state()
         lab.save_config(config)
         # Recorded before any machine exists, so `down` can always find what to remove.
         lab.update_state(provider=config.provider, phase="provisioning", kubernetes_version=config.kubernetes_version)
@@ -138,9 +142,13 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[st
         try:
             inventory = provider.provision(ctx)
         except UsageError:
-            # Providers refuse bad input before they create anything: leave no lab behind.
+            # Providers refuse bad input before they create anything: leave no lab behind, or the lab as it was.
             if fresh:
                 lab.discard()
+            else:
+                if kept_config is not None:
+                    write_atomic(lab.config_path, kept_config)
+                lab.update_state(**kept_state)
             raise
         lab.update_state(phase="provisioned", nodes=[n.name for n in inventory.nodes])
         # Wall seconds of each step, so a user (and the benchmarks) see where the time goes.

@@ -123,6 +123,23 @@ def test_second_up_reports_no_changes(lab: E2ELab) -> None:
     assert "profile" not in lab.json("up"), "the profile only with --timings"
 
 
+def test_up_refuses_to_move_booted_nodes_and_keeps_the_lab(lab: E2ELab, tmp_path: Path) -> None:
+    """A labctl.yaml naming another range for a running lab: one line, exit 2, and the lab keeps its settings."""
+    state = json.loads((lab.home / "labs" / lab.name / "state.json").read_text())
+    subnet = state["local"]["subnet"]
+    other = tmp_path / "labctl.yaml"
+    other.write_text("local:\n  subnet: 10.213.231.0/24\n")
+    done = lab.run("up", "--config", str(other))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        f"error: lab {lab.name}'s nodes run on {subnet} and local.subnet asks for 10.213.231.0/24; booted nodes cannot "
+        f"move: set local.subnet back to {subnet}, or run `labctl down --lab {lab.name}` first"
+    )
+    after = json.loads((lab.home / "labs" / lab.name / "state.json").read_text())
+    assert (after["phase"], after["local"]["subnet"]) == ("ready", subnet)
+    assert lab.json("up")["cluster_skipped"] is True, "the lab's own settings still hold"
+
+
 def test_access_commands(lab: E2ELab) -> None:
     nodes = lab.run("kubectl", "get", "nodes", "-o", "name", check=True).stdout.split()
     assert sorted(nodes) == ["node/controller-1", "node/worker-1", "node/worker-2"]

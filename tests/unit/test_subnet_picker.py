@@ -85,6 +85,21 @@ def test_an_explicit_subnet_wins(labctl_home: Path, host: list) -> None:
     assert claim("other", {"local": {"subnet": "10.50.0.0/24"}}) == Net("10.50.0.0/24")
 
 
+def test_a_lab_whose_nodes_booted_keeps_its_range_and_bridge(labctl_home: Path, host: list) -> None:
+    assert claim("lab") == Net("10.213.0.0/24")
+    Lab("lab").update_state(local={**Lab("lab").read_state()["local"], "nodes": ["controller-1", "worker-1"]})
+    with pytest.raises(UsageError) as error:
+        claim("lab", {"local": {"subnet": "10.213.78.0/24"}})
+    assert str(error.value) == (
+        "lab lab's nodes run on 10.213.0.0/24 and local.subnet asks for 10.213.78.0/24; booted nodes cannot move: "
+        "set local.subnet back to 10.213.0.0/24, or run `labctl down --lab lab` first"
+    )
+    with pytest.raises(UsageError, match=r"local.bridge asks for br-other; booted nodes cannot move"):
+        claim("lab", {"local": {"bridge": "br-other"}})
+    assert recorded("lab") == "10.213.0.0/24"
+    assert claim("lab", {"local": {"subnet": "10.213.0.0/24"}}) == Net("10.213.0.0/24")  # the same range, written alike
+
+
 def test_an_explicit_subnet_in_use_fails_in_one_line(labctl_home: Path, host: list) -> None:
     host.append(("eth0", Net("10.50.0.0/16")))
     with pytest.raises(UsageError) as error:

@@ -96,6 +96,7 @@ class LocalProvider:
         local.subnet wins; else the range an earlier `up` recorded (node addresses, certificates and
         the kubeconfig name it); else the first free one. Each must be free on the host."""
         with address_pool.choosing("subnets"):
+            self._refuse_moving_booted_nodes(ctx)
             if ctx.config.local.subnet or subnets.recorded_subnet(ctx.lab):
                 net = self.network(ctx)
             else:
@@ -108,6 +109,25 @@ class LocalProvider:
             hostnet.remove_orphan_veths(ctx.lab.name)
             hostnet.ensure_bridge(net)
         return net
+
+    def _refuse_moving_booted_nodes(self, ctx: ProviderContext) -> None:
+        """Once nodes booted, their addresses, certificates and the kubeconfig name the lab's first range and bridge:
+        a local.subnet or local.bridge changed afterwards would leave every node unreachable."""
+        recorded = ctx.lab.read_state().get("local") or {}
+        if not recorded.get("nodes"):
+            return
+        wanted, name = ctx.config.local, ctx.lab.name
+        moves = []
+        if wanted.subnet and recorded.get("subnet") and ipaddress.IPv4Network(wanted.subnet) != ipaddress.IPv4Network(recorded["subnet"]):
+            moves.append(("subnet", wanted.subnet, recorded["subnet"]))
+        if wanted.bridge and recorded.get("bridge") and wanted.bridge != recorded["bridge"]:
+            moves.append(("bridge", wanted.bridge, recorded["bridge"]))
+        if moves:
+            key, asked, kept = moves[0]
+            raise UsageError(
+                f"lab {name}'s nodes run on {kept} and local.{key} asks for {asked}; booted nodes cannot move: "
+                f"set local.{key} back to {kept}, or run `labctl down --lab {name}` first"
+            )
 
     def planned_nodes(self, ctx: ProviderContext, extra_workers: int = 0) -> list[Node]:
         topo = ctx.config.topology
