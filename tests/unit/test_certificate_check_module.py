@@ -2,6 +2,8 @@
 certificates module makes: each certificate judged against the CA it must chain to, etcd's never chaining to the
 cluster CA, names and validity read, the reference CAs left nowhere, and every judgement able to come out false."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,7 +88,21 @@ def test_the_reference_cas_are_left_nowhere(pki: Path, tmp_path: Path, monkeypat
     assert list(scratch.iterdir()) == []
 
 
-def test_a_certificate_openssl_cannot_read_fails_the_check_naming_it(pki: Path) -> None:
+def test_a_certificate_that_cannot_be_read_fails_the_check_naming_it(pki: Path) -> None:
     (pki / "kube/broken.crt").write_text("not a certificate\n")
     result = check(pki, pki / "ca.crt", pki / "etcd/ca.crt")
     assert result["failed"] and "kube/broken.crt" in result["msg"]
+
+
+def test_openssl_runs_once_per_reference_ca_and_never_per_certificate(pki: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node's check costs two openssl processes (one verify per CA), however many certificates it holds."""
+    real = shutil.which("openssl")
+    assert real
+    bin_dir, calls = tmp_path / "bin", tmp_path / "openssl-calls"
+    bin_dir.mkdir()
+    (bin_dir / "openssl").write_text(f'#!/bin/sh\necho "$1" >> {calls}\nexec {real} "$@"\n')
+    (bin_dir / "openssl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    certs = by_name(check(pki, pki / "ca.crt", pki / "etcd/ca.crt"))
+    assert len(certs) == 6
+    assert calls.read_text().split() == ["verify", "verify"]

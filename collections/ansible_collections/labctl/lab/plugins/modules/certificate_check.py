@@ -6,9 +6,11 @@ DOCUMENTATION = r"""
 module: certificate_check
 short_description: Verify and read every certificate of a node against reference CAs
 description:
-  - Finds the C(*.crt) files of a node's Kubernetes and etcd directories and checks each one with the node's own
-    C(openssl): its signature against the CA it must chain to (C(openssl verify)), etcd's also against the
-    cluster CA (they must not chain to it), and its subject, names and validity (C(openssl x509)).
+  - Finds the C(*.crt) files of a node's Kubernetes and etcd directories and checks their signatures with the node's
+    own C(openssl), all in one C(openssl verify) per CA: each against the CA it must chain to, etcd's also against
+    the cluster CA (they must not chain to it).
+  - Reads each certificate's subject, names and validity from its DER encoding in Python, without a process per
+    certificate.
   - The reference CAs are given as PEM text and written to a directory of the module's own, removed before it
     returns, so the check leaves nothing on the node.
   - Standard library and the C(openssl) command only, so it runs on any node with Python.
@@ -70,8 +72,10 @@ certificates:
   returned: always
 """
 
+import base64
 import calendar
 import glob
+import ipaddress
 import os
 import re
 import shutil
@@ -79,8 +83,6 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-
-OPENSSL_TIME = "%b %d %H:%M:%S %Y GMT"
 
 
 def find_certificates(directory):
@@ -95,39 +97,81 @@ def verified_paths(module, ca_file, paths):
     return {line[: -len(": OK")] for line in out.splitlines() if line.endswith(": OK")}
 
 
-def epoch(openssl_time):
-    return calendar.timegm(time.strptime(re.sub(r"\s+", " ", openssl_time.strip()), OPENSSL_TIME))
-
-
 def iso(seconds):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def parse_x509_text(text):
-    """openssl x509 -noout -subject -startdate -enddate -ext subjectAltName -nameopt RFC2253, read into fields."""
-    fields = {"subject": "", "not_before": None, "not_after": None, "sans": []}
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("subject="):
-            cn = re.search(r"(?:^|,)CN=((?:\\.|[^,])*)", line[len("subject=") :])
-            fields["subject"] = cn.group(1).replace("\\", "") if cn else ""
-        elif line.startswith("notBefore="):
-            fields["not_before"] = epoch(line[len("notBefore=") :])
-        elif line.startswith("notAfter="):
-            fields["not_after"] = epoch(line[len("notAfter=") :])
-        elif "Subject Alternative Name" in line and i + 1 < len(lines):
-            names = [n.strip() for n in lines[i + 1].split(",") if n.strip()]
-            fields["sans"] = [re.sub(r"^IP Address:", "IP:", n) for n in names]
+OID_COMMON_NAME = bytes.fromhex("550403")
+OID_SUBJECT_ALT_NAME = bytes.fromhex("551d11")
+
+
+def der_items(data, start=0, end=None):
+    """The (tag, content start, content end) of each DER element in data[start:end]."""
+    end = len(data) if end is None else end
+    pos = start
+    while pos < end:
+        tag, length = data[pos], data[pos + 1]
+        pos += 2
+        if length & 0x80:
+            count = length & 0x7F
+            length = int.from_bytes(data[pos:pos + count], "big")
+            pos += count
+        if pos + length > end:
+            raise ValueError("truncated DER element")
+        yield tag, pos, pos + length
+        pos += length
+
+
+def der_children(data, element):
+    return list(der_items(data, element[1], element[2]))
+
+
+def der_time(data, element):
+    text = data[element[1]:element[2]].decode("ascii")
+    if element[0] == 0x17:  # UTCTime: two-digit years, 1950-2049
+        text = ("19" if int(text[:2]) >= 50 else "20") + text
+    return calendar.timegm(time.strptime(text.rstrip("Z"), "%Y%m%d%H%M%S"))
+
+
+def read_pem_certificate(pem):
+    """Subject common name, validity (epoch seconds) and SANs (DNS:name, IP:address) of the first certificate in pem."""
+    found = re.search(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", pem, re.S)
+    if not found:
+        raise ValueError("no PEM certificate")
+    data = base64.b64decode("".join(found.group(1).split()))
+    certificate = next(der_items(data))
+    tbs = der_children(data, der_children(data, certificate)[0])
+    if tbs[0][0] == 0xA0:  # explicit version
+        tbs = tbs[1:]
+    validity, subject = der_children(data, tbs[3]), tbs[4]
+    fields = {"subject": "", "not_before": der_time(data, validity[0]), "not_after": der_time(data, validity[1]), "sans": []}
+    for name_set in der_children(data, subject):
+        for attribute in der_children(data, name_set):
+            oid, value = der_children(data, attribute)[:2]
+            if data[oid[1]:oid[2]] == OID_COMMON_NAME:
+                fields["subject"] = data[value[1]:value[2]].decode("utf-8", "replace")
+    for element in tbs[5:]:
+        if element[0] != 0xA3:  # extensions
+            continue
+        for extension in der_children(data, der_children(data, element)[0]):
+            parts = der_children(data, extension)
+            if data[parts[0][1]:parts[0][2]] != OID_SUBJECT_ALT_NAME:
+                continue
+            names = next(der_items(data, parts[-1][1], parts[-1][2]))
+            for tag, start, end in der_children(data, names):
+                if tag == 0x82:
+                    fields["sans"].append("DNS:" + data[start:end].decode("ascii", "replace"))
+                elif tag == 0x87:
+                    fields["sans"].append("IP:" + str(ipaddress.ip_address(data[start:end])))
     return fields
 
 
-def read_certificate(module, path):
-    rc, out, err = module.run_command(
-        ["openssl", "x509", "-in", path, "-noout", "-subject", "-startdate", "-enddate", "-ext", "subjectAltName", "-nameopt", "RFC2253"]
-    )
-    if rc != 0:
-        return None, (err or out).strip()
-    return parse_x509_text(out), ""
+def read_certificate(path):
+    try:
+        with open(path) as f:
+            return read_pem_certificate(f.read()), ""
+    except (OSError, ValueError, IndexError, StopIteration) as error:
+        return None, str(error) or type(error).__name__
 
 
 def write_ca(workdir, name, pem):
@@ -172,7 +216,7 @@ def main():
     horizon = now + p["min_valid_days"] * 86400
     certificates, unreadable = [], []
     for path in sorted(kube + etcd):
-        fields, error = read_certificate(module, path)
+        fields, error = read_certificate(path)
         if fields is None:
             unreadable.append(f"{path}: {error}")
             continue
@@ -194,7 +238,7 @@ def main():
             }
         )
     if unreadable:
-        module.fail_json(msg="certificates openssl cannot read: " + "; ".join(unreadable), certificates=certificates)
+        module.fail_json(msg="certificates that cannot be read: " + "; ".join(unreadable), certificates=certificates)
     module.exit_json(changed=False, certificates=certificates)
 
 
