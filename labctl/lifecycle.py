@@ -132,9 +132,8 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[st
     fresh = not lab.exists()
     with lab.lock("up"):
         lab.create()
-        # What a refused `up` of an existing lab puts back: its settings and phase as they were.
-        kept_config = lab.config_path.read_text() if lab.config_path.exists() else None
-        kept_state = lab.read_state()
+        # What a refused `up` of an existing lab puts back: its settings and state, as they were.
+        kept = {path: path.read_text() if path.exists() else None for path in (lab.config_path, lab.state_path)}
         lab.save_config(config)
         # Recorded before any machine exists, so `down` can always find what to remove.
         lab.update_state(provider=config.provider, phase="provisioning", kubernetes_version=config.kubernetes_version)
@@ -142,13 +141,15 @@ def up(lab: Lab, config: LabConfig, ui: Ui, options: ProviderOptions) -> dict[st
         try:
             inventory = provider.provision(ctx)
         except UsageError:
-            # Providers refuse bad input before they create anything: leave no lab behind, or the lab as it was.
+            # Providers refuse bad input before they boot or create anything: leave no lab behind, or the lab as it was.
             if fresh:
                 lab.discard()
             else:
-                if kept_config is not None:
-                    write_atomic(lab.config_path, kept_config)
-                lab.update_state(**kept_state)
+                for path, text in kept.items():
+                    if text is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        write_atomic(path, text)
             raise
         lab.update_state(phase="provisioned", nodes=[n.name for n in inventory.nodes])
         # Wall seconds of each step, so a user (and the benchmarks) see where the time goes.

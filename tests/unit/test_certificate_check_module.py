@@ -91,7 +91,7 @@ def test_the_reference_cas_are_left_nowhere(pki: Path, tmp_path: Path, monkeypat
 def test_a_certificate_that_cannot_be_read_fails_the_check_naming_it(pki: Path) -> None:
     (pki / "kube/broken.crt").write_text("not a certificate\n")
     result = check(pki, pki / "ca.crt", pki / "etcd/ca.crt")
-    assert result["failed"] and "kube/broken.crt" in result["msg"]
+    assert result["failed"] and "kube/broken.crt: not a PEM X.509 certificate" in result["msg"]
 
 
 def test_openssl_runs_once_per_reference_ca_and_never_per_certificate(pki: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,7 +100,7 @@ def test_openssl_runs_once_per_reference_ca_and_never_per_certificate(pki: Path,
     assert real
     bin_dir, calls = tmp_path / "bin", tmp_path / "openssl-calls"
     bin_dir.mkdir()
-    (bin_dir / "openssl").write_text(f'#!/bin/sh\necho "$1" >> {calls}\nexec {real} "$@"\n')
+    (bin_dir / "openssl").write_text(f'#!/bin/sh\necho "$1" >> "{calls}"\nexec "{real}" "$@"\n')
     (bin_dir / "openssl").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     certs = by_name(check(pki, pki / "ca.crt", pki / "etcd/ca.crt"))

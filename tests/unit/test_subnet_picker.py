@@ -97,7 +97,7 @@ def test_a_lab_whose_nodes_booted_keeps_its_range_and_bridge(labctl_home: Path, 
     with pytest.raises(UsageError, match=r"local.bridge asks for br-other; booted nodes cannot move"):
         claim("lab", {"local": {"bridge": "br-other"}})
     assert recorded("lab") == "10.213.0.0/24"
-    assert claim("lab", {"local": {"subnet": "10.213.0.0/24"}}) == Net("10.213.0.0/24")  # the same range, written alike
+    assert claim("lab", {"local": {"subnet": "10.213.0.0/255.255.255.0"}}) == Net("10.213.0.0/24")  # the same range
 
 
 def test_an_explicit_subnet_in_use_fails_in_one_line(labctl_home: Path, host: list) -> None:
@@ -166,3 +166,31 @@ def test_labs_racing_to_pick_never_get_the_same_subnet(labctl_home: Path, tmp_pa
         picked.append(out.strip())
     assert len(set(picked)) == 4, picked
     assert sorted(recorded(f"racer{i}") for i in range(4)) == sorted(picked)
+
+
+class RefusingProvider:
+    name = "local"
+    supports_offline = False
+
+    def provision(self, ctx: ProviderContext) -> None:
+        raise UsageError("refused")
+
+
+def test_a_refused_up_of_an_existing_lab_leaves_its_files_as_they_were(labctl_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from labctl import lifecycle
+    from labctl.providers import ProviderOptions
+
+    monkeypatch.setattr(lifecycle, "get_provider", lambda name: RefusingProvider())
+    lab = Lab("kept")
+    lab.create()
+    lab.save_config(parse_config({"local": {"subnet": "10.213.5.0/24"}}))
+    lab.update_state(phase="ready", local={"subnet": "10.213.5.0/24", "nodes": ["controller-1"]})
+    before = {path: path.read_text() for path in (lab.config_path, lab.state_path)}
+    with pytest.raises(UsageError):
+        lifecycle.up(lab, parse_config({"local": {"subnet": "10.213.6.0/24"}}), Ui("json"), ProviderOptions())
+    assert {path: path.read_text() for path in before} == before
+    # A lab with settings and no state yet keeps no state.
+    lab.state_path.unlink()
+    with pytest.raises(UsageError):
+        lifecycle.up(lab, parse_config({}), Ui("json"), ProviderOptions())
+    assert not lab.state_path.exists() and lab.config_path.read_text() == before[lab.config_path]

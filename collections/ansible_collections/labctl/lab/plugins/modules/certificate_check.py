@@ -170,8 +170,10 @@ def read_certificate(path):
     try:
         with open(path) as f:
             return read_pem_certificate(f.read()), ""
-    except (OSError, ValueError, IndexError, StopIteration) as error:
-        return None, str(error) or type(error).__name__
+    except OSError as error:
+        return None, error.strerror or str(error)
+    except (ValueError, IndexError, StopIteration) as error:
+        return None, f"not a PEM X.509 certificate ({str(error) or type(error).__name__})"
 
 
 def write_ca(workdir, name, pem):
@@ -229,10 +231,10 @@ def main():
                 "ca": "etcd" if in_etcd else "cluster",
                 "verified": path in (by_etcd if in_etcd else by_cluster),
                 "cluster_signed": path in by_cluster,
-                "expired": end is None or end <= now,
-                "valid_min": start is not None and end is not None and start <= horizon < end,
-                "not_before": iso(start) if start is not None else "",
-                "not_after": iso(end) if end is not None else "",
+                "expired": end <= now,
+                "valid_min": start <= horizon < end,
+                "not_before": iso(start),
+                "not_after": iso(end),
                 "subject": fields["subject"],
                 "sans": fields["sans"],
             }

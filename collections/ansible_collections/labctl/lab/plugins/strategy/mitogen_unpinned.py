@@ -4,8 +4,8 @@ Mitogen pins the processes it starts to CPUs. On a host with two or three, it ke
 multiplexer and pins Ansible's main process and every task's worker to the others, one each in turn; what the
 multiplexer starts (the SSH clients, this host's Python for `localhost` tasks, and so the commands it runs) may run
 anywhere but CPU 0. On two cores, all but the multiplexer then share one core: commands run on this host see one
-CPU, and several labs' playbooks at once (a class) queue on that core while the other idles. On larger hosts nothing
-is pinned either. Everything else is mitogen's linear strategy unchanged. Measured before and after in
+CPU, and several labs' playbooks at once (a class) queue on that core while the other idles. This strategy pins
+nothing, on any host. Everything else is mitogen's linear strategy unchanged. Measured before and after in
 benchmarks/RESULTS.md ("mitogen's CPU pinning").
 """
 
