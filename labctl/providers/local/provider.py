@@ -117,13 +117,9 @@ class LocalProvider:
         if not recorded.get("nodes"):
             return
         wanted, name = ctx.config.local, ctx.lab.name
-        moves = []
-        if wanted.subnet and recorded.get("subnet") and ipaddress.IPv4Network(wanted.subnet) != ipaddress.IPv4Network(recorded["subnet"]):
-            moves.append(("subnet", wanted.subnet, recorded["subnet"]))
-        if wanted.bridge and recorded.get("bridge") and wanted.bridge != recorded["bridge"]:
-            moves.append(("bridge", wanted.bridge, recorded["bridge"]))
-        if moves:
-            key, asked, kept = moves[0]
+        for key, asked, kept in (("subnet", wanted.subnet, recorded.get("subnet")), ("bridge", wanted.bridge, recorded.get("bridge"))):
+            if not (asked and kept) or _same(key, asked, kept):
+                continue
             raise UsageError(
                 f"lab {name}'s nodes run on {kept} and local.{key} asks for {asked}; booted nodes cannot move: "
                 f"set local.{key} back to {kept}, or run `labctl down --lab {name}` first"
@@ -280,3 +276,10 @@ class LocalProvider:
 
 
 PROVIDER = LocalProvider()
+
+
+def _same(key: str, asked: str, kept: str) -> bool:
+    """A range written with a netmask or a host-bit-free prefix names the same subnet."""
+    if key == "subnet":
+        return ipaddress.IPv4Network(asked) == ipaddress.IPv4Network(kept)
+    return asked == kept
