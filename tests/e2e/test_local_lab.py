@@ -3,6 +3,7 @@
 Tests run in file order against one lab (session fixture); the last test removes it and compares the host.
 """
 
+import ipaddress
 import json
 import os
 import signal
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 from e2ehelpers import REPO, E2ELab, host_snapshot
+
+from labctl.config import Network
 
 pytestmark = pytest.mark.e2e
 
@@ -191,6 +194,18 @@ def test_anonymous_api_access_is_refused(lab: E2ELab) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(f"https://{controller}:6443/api/v1/namespaces", context=context, timeout=5)
     assert caught.value.code in (401, 403)
+
+
+def test_a_service_address_no_rule_serves_is_refused_at_once(lab: E2ELab) -> None:
+    """A ClusterIP kube-proxy has no rule for is refused, from a pod and from a node, instead of left unanswered: a
+    client that connects a moment before its Service's rule exists fails at once and tries again (roles/kube_proxy)."""
+    taken = set(lab.run("kubectl", "get", "services", "-A", "-o", "jsonpath={.items[*].spec.clusterIP}", check=True).stdout.split())
+    free = next(str(ip) for ip in reversed(list(ipaddress.IPv4Network(Network().service_cidr).hosts())) if str(ip) not in taken)
+    probe = f"timeout 5 bash -c 'exec 3<>/dev/tcp/{free}/6379' 2>&1; echo exit=$?"
+    from_pod = lab.run("kubectl", "exec", "deploy/redis-replica", "--", "bash", "-c", probe, check=True).stdout
+    from_node = lab.run("ssh", "worker-1", "--", probe, check=True).stdout
+    for seen in (from_pod, from_node):
+        assert "Connection refused" in seen and seen.rstrip().endswith("exit=1"), seen
 
 
 @pytest.mark.parametrize("drill_id", CI_DRILLS + [pytest.param(d, marks=pytest.mark.full) for d in FULL_DRILLS])
