@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ansible_mitogen.plugins.strategy as mitogen_strategies
 from ansible_runner.interface import init_runner
 
 from labctl.paths import PLAYBOOKS_DIR, PROJECT_ROOT, ROLES_DIR
@@ -155,8 +154,9 @@ def ansible_env() -> dict[str, str]:
 
 
 def mitogen_env() -> dict[str, str]:
-    """Mitogen's strategy: one persistent Python per host runs every task, instead of a fresh one per task."""
-    return {"ANSIBLE_STRATEGY_PLUGINS": str(Path(mitogen_strategies.__file__).parent), "ANSIBLE_STRATEGY": "mitogen_linear"}
+    """Mitogen's strategy: one persistent Python per host runs every task, instead of a fresh one per task
+    (the collection's labctl.lab.mitogen_unpinned: mitogen's linear strategy without its CPU pinning)."""
+    return {"ANSIBLE_STRATEGY": "labctl.lab.mitogen_unpinned"}
 
 
 def run_playbook(

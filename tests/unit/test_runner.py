@@ -1,5 +1,6 @@
-"""Real ansible-runner runs of small playbooks (connection local): events, set_stats, failures, secrets."""
+"""Real ansible-runner runs of small playbooks (connection local): events, set_stats, failures, secrets, CPUs."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,34 @@ def test_playbooks_see_an_allowlisted_environment(tmp_path: Path, monkeypatch: p
     assert result.stats["host_key_checking"] in (True, "True")
 
 
+CPUS_PLAYBOOK = """
+- name: Where a command on this host may run
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Read this command's CPU affinity
+      ansible.builtin.command: grep Cpus_allowed_list /proc/self/status
+      register: affinity
+      changed_when: false
+    - name: Hand it back
+      ansible.builtin.set_stats:
+        aggregate: false
+        data: {cpus: "{{ affinity.stdout.split()[-1] }}"}
+"""
+
+
+def parse_cpu_list(text: str) -> set[int]:
+    """/proc's list form: '0-1,3' is {0, 1, 3}."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def test_commands_on_this_host_may_use_every_cpu_labctl_may(tmp_path: Path) -> None:
+    # mitogen's own strategy pins what it starts to one CPU of a small host (CPU 1 of two): labctl's does not.
+    result = run_playbook(str(write(tmp_path, CPUS_PLAYBOOK)), logs_dir=tmp_path / "logs", inventory="localhost,", extravars={})
+    assert result.succeeded, result.failures
+    assert parse_cpu_list(result.stats["cpus"]) == os.sched_getaffinity(0)
