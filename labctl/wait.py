@@ -12,6 +12,8 @@ from typing import Any
 
 from labctl.timestamps import iso
 
+STOP_CHECK_S = 0.05
+
 
 @dataclass
 class WaitOutcome:
@@ -23,6 +25,7 @@ class WaitOutcome:
     polls: int
     error: str | None = None
     history: list[Any] = field(default_factory=list)
+    stopped: bool = False  # ended by its stop signal before the condition held or the time ran out
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,6 +41,7 @@ def wait_until(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     keep_history: int = 20,
+    stop: Callable[[], bool] | None = None,
 ) -> WaitOutcome:
     """Poll PROBE every INTERVAL_S until PREDICATE(observed) holds STABLE_FOR polls in a row.
 
@@ -45,6 +49,9 @@ def wait_until(
     refused"), so waiting for an outage and waiting for recovery look alike.
     An observation is dated when its answer came, not when it was asked: the
     first answer of an API server catching up after etcd returned took 9 s.
+    STOP, when given, ends an unmet wait as soon as it returns true (asked between
+    polls, every 50 ms at most): a watch in the background that ends when the
+    drill has seen what it watched for, not when its longest window runs out.
     """
     started = clock()
     deadline = started + timeout_s
@@ -80,4 +87,11 @@ def wait_until(
             first_met = None
         if clock() + interval_s > deadline:
             return WaitOutcome(False, observed, None, iso(started) or "", round(clock() - started, 3), polls, last_error, history)
-        sleep(interval_s)
+        if stop is None:
+            sleep(interval_s)
+            continue
+        next_poll = clock() + interval_s
+        while not (stopped := stop()) and clock() < next_poll:
+            sleep(min(STOP_CHECK_S, next_poll - clock()))
+        if stopped:
+            return WaitOutcome(False, observed, None, iso(started) or "", round(clock() - started, 3), polls, last_error, history, True)

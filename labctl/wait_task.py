@@ -3,9 +3,11 @@
 Kept in the package, not the module file: under mitogen the module runs in one persistent Python
 per host, where this and the Kubernetes client stay imported from one wait to the next."""
 
+from pathlib import Path
 from typing import Any
 
 from labctl import cluster_probes
+from labctl.cluster_probes import Probe
 from labctl.wait import wait_until
 
 
@@ -15,6 +17,8 @@ def run(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         probe, predicate = cluster_probes.build(params["condition"], params)
     except Exception as error:  # noqa: BLE001 - report any setup problem as a task failure
         return {}, str(error)
+    if params.get("started_file"):
+        probe = _announcing_first_poll(probe, Path(params["started_file"]))
     if params.get("since_resource_version"):
         if params["condition"] != "pods":
             return {}, "since_resource_version replays pods only: use it with condition pods"
@@ -29,7 +33,9 @@ def run(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
             timeout_s=params["timeout"],
         )
     else:
-        waited = wait_until(probe, predicate, timeout_s=params["timeout"], interval_s=params["interval"], stable_for=params["stable_for"])
+        stop_file = params.get("stop_file")
+        waited = wait_until(probe, predicate, timeout_s=params["timeout"], interval_s=params["interval"], stable_for=params["stable_for"],
+                            stop=(lambda: Path(stop_file).exists()) if stop_file else None)
     outcome = waited.to_dict()
     outcome.pop("history", None)
     if not outcome["met"] and params["fail_on_timeout"]:
@@ -38,3 +44,19 @@ def run(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
             f" last observed: {outcome['observed']}"
         )
     return outcome, None
+
+
+def _announcing_first_poll(probe: Probe, started_file: Path) -> Probe:
+    """A wait started in the background (async) says when its first poll has answered, so the task that
+    breaks something waits for the watch instead of a guessed pause."""
+    announced = False
+
+    def probe_then_announce() -> Any:
+        nonlocal announced
+        observed = probe()
+        if not announced:
+            started_file.touch()
+            announced = True
+        return observed
+
+    return probe_then_announce

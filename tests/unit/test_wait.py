@@ -61,3 +61,22 @@ def test_an_observation_is_dated_when_its_answer_came() -> None:
     outcome = wait_until(slow_answer, lambda v: v == "answered", timeout_s=30, clock=clock.time, sleep=clock.sleep)
     assert outcome.met
     assert outcome.at == iso(asked_at + 9)
+
+
+def test_a_stop_signal_ends_an_unmet_wait_between_polls() -> None:
+    """A watch in the background ends when told, not when its longest window runs out."""
+    clock = FakeClock()
+    stop_at = clock.now + 2.3
+    outcome = wait_until(lambda: "answered", lambda v: v == "error", timeout_s=40, interval_s=1, clock=clock.time,
+                         sleep=clock.sleep, stop=lambda: clock.now >= stop_at)
+    assert not outcome.met and outcome.stopped
+    assert outcome.polls == 3
+    assert 2.3 <= outcome.elapsed_s < 2.3 + 0.05 + 1e-9
+
+
+def test_without_a_stop_signal_a_wait_runs_its_window() -> None:
+    clock = FakeClock()
+    outcome = wait_until(lambda: "answered", lambda v: v == "error", timeout_s=5, interval_s=1, clock=clock.time,
+                         sleep=clock.sleep, stop=lambda: False)
+    assert not outcome.met and not outcome.stopped
+    assert outcome.elapsed_s >= 4

@@ -21,11 +21,15 @@ options:
         server down).
       - healthy holds when every node is Ready, every Deployment of I(names) is available and every one of I(urls)
         answers 200, in one observation (C(healthy), C(nodes), C(apps), C(serving) and a one-line C(summary)).
+      - files holds when every path of I(names) exists on the controller (observes C(missing)); with I(started_file)
+        it waits for waits started in the background to have made their first poll.
+      - api_lb reads the API load balancer's stats page (I(url)) and holds when each server of I(names) matches
+        I(expect) (C(state) UP, DOWN, C(DOWN 1/2) going up..., C(check)).
     type: str
     required: true
-    choices: [api, nodes, deployment, pods, http, node_pods, api_read, healthy]
+    choices: [api, nodes, deployment, pods, http, node_pods, api_read, healthy, files, api_lb]
   kubeconfig:
-    description: Kubeconfig of the lab (not needed for http).
+    description: Kubeconfig of the lab (not needed for http, files and api_lb).
     type: path
   name:
     description: Deployment name (condition deployment).
@@ -33,7 +37,8 @@ options:
   names:
     description:
       - Node names to consider (condition nodes; all nodes when empty), or whose pods to count (condition node_pods),
-        or the Deployments that must be available (condition healthy).
+        or the Deployments that must be available (condition healthy), or the paths that must exist (condition files),
+        or the load balancer's servers to judge (condition api_lb).
     type: list
     elements: str
   count:
@@ -60,7 +65,9 @@ options:
       name: {description: What answers (shown in the summary)., type: str, required: true}
       url: {description: Its URL., type: str, required: true}
   url:
-    description: URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
+    description:
+      - URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
+      - The load balancer's stats page (condition api_lb).
     type: str
   server:
     description:
@@ -93,6 +100,16 @@ options:
     description: Fail the task when the condition never held (false for drills, which record it).
     type: bool
     default: true
+  started_file:
+    description:
+      - A file created once the first poll has answered, for a wait started with C(async) that must be watching
+        before the next task breaks something (see condition files).
+    type: path
+  stop_file:
+    description:
+      - Ends the wait, unmet and with C(stopped) true, once this file exists (checked every 50 ms): a watch started
+        with C(async) that a later task ends when the drill has seen what the watch covers.
+    type: path
 author: labctl developers
 """
 
@@ -113,6 +130,7 @@ at: {description: When the condition first held (ISO 8601), or null., type: str,
 waited_since: {description: When waiting started (ISO 8601)., type: str, returned: always}
 elapsed_s: {description: Seconds spent waiting., type: float, returned: always}
 polls: {description: Number of polls., type: int, returned: always}
+stopped: {description: Whether I(stop_file) ended the wait., type: bool, returned: always}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -121,7 +139,7 @@ ARGUMENT_SPEC = {
     "condition": {
         "type": "str",
         "required": True,
-        "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read", "healthy"],
+        "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read", "healthy", "files", "api_lb"],
     },
     "kubeconfig": {"type": "path"},
     "name": {"type": "str"},
@@ -144,6 +162,8 @@ ARGUMENT_SPEC = {
     "interval": {"type": "float", "default": 1},
     "stable_for": {"type": "int", "default": 1},
     "fail_on_timeout": {"type": "bool", "default": True},
+    "started_file": {"type": "path"},
+    "stop_file": {"type": "path"},
 }
 
 
