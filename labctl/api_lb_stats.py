@@ -35,11 +35,7 @@ def parse(text: str, backend: str = BACKEND) -> list[dict[str, str]]:
 
 def backends(address: str, port: int = STATS_PORT, timeout: float = 3.0) -> dict[str, Any]:
     """{"stats": url, "backends": [...]} or {"stats": url, "error": why} when the stats do not answer."""
-    return read(stats_url(address, port), timeout)
-
-
-def read(url: str, timeout: float = 3.0) -> dict[str, Any]:
-    """The servers of the stats page at `url`, as `backends` returns them."""
+    url = stats_url(address, port)
     try:
         with urllib.request.urlopen(url + ";csv", timeout=timeout) as response:
             text = response.read().decode()

@@ -252,19 +252,6 @@ def _get(observed: Any, dotted: str) -> Any:
     return node
 
 
-def api_lb_probe(stats_url: str, timeout: float = 2.0) -> Probe:
-    """Each API server's state in the load balancer: {name: {state, check}}."""
-    from labctl import api_lb_stats
-
-    def probe() -> dict[str, Any]:
-        found = api_lb_stats.read(stats_url, timeout=timeout)
-        if "error" in found:
-            return {"error": found["error"]}
-        return {backend.pop("name"): backend for backend in found["backends"]}
-
-    return probe
-
-
 def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
     """Turn a condition name and its parameters into a probe and a predicate."""
     expect: dict[str, Any] = dict(params.get("expect") or {})
@@ -274,16 +261,6 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
         if not paths:
             raise UsageError("condition files needs names: the paths that must exist")
         return (lambda: {"missing": [str(path) for path in paths if not path.exists()]}), (lambda o: not o["missing"])
-    if condition == "api_lb":
-        servers = list(params.get("names") or [])
-        if not servers or not params.get("url"):
-            raise UsageError("condition api_lb needs url (the load balancer's stats) and names (its API servers to judge)")
-        probe = api_lb_probe(str(params["url"]))
-
-        def servers_match(observed: Any) -> bool:
-            return "error" not in observed and all(name in observed and _compare(observed[name], expect) for name in servers)
-
-        return probe, servers_match
     if condition != "http" and not Path(kubeconfig).exists():
         raise UsageError(f"kubeconfig {kubeconfig!r} not found")
     if condition == "api":
@@ -339,5 +316,5 @@ def build(condition: str, params: dict[str, Any]) -> tuple[Probe, Predicate]:
             want["found"] = True
         return probe, (lambda o: "error" not in o and _compare(o, want))
     raise UsageError(
-        f"unknown wait condition '{condition}': use api, api_read, nodes, deployment, pods, node_pods, healthy, http, api_lb or files"
+        f"unknown wait condition '{condition}': use api, api_read, nodes, deployment, pods, node_pods, healthy, http or files"
     )

@@ -91,7 +91,7 @@ def wait_until(
             sleep(interval_s)
             continue
         next_poll = clock() + interval_s
-        while not (stopped := stop()) and clock() < next_poll:
-            sleep(min(STOP_CHECK_S, next_poll - clock()))
+        while not (stopped := stop()) and (remaining := next_poll - clock()) > 0:
+            sleep(min(STOP_CHECK_S, remaining))
         if stopped:
             return WaitOutcome(False, observed, None, iso(started) or "", round(clock() - started, 3), polls, last_error, history, True)

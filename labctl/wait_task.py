@@ -22,6 +22,8 @@ def run(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     if params.get("since_resource_version"):
         if params["condition"] != "pods":
             return {}, "since_resource_version replays pods only: use it with condition pods"
+        if params.get("started_file") or params.get("stop_file"):
+            return {}, "since_resource_version replays a history: started_file and stop_file belong to polling waits"
         from labctl.pod_watch import wait_since
 
         waited = wait_since(
@@ -33,12 +35,12 @@ def run(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
             timeout_s=params["timeout"],
         )
     else:
-        stop_file = params.get("stop_file")
+        stop_file = Path(params["stop_file"]) if params.get("stop_file") else None
         waited = wait_until(probe, predicate, timeout_s=params["timeout"], interval_s=params["interval"], stable_for=params["stable_for"],
-                            stop=(lambda: Path(stop_file).exists()) if stop_file else None)
+                            stop=(lambda: _told_to_stop(stop_file)) if stop_file else None)
     outcome = waited.to_dict()
     outcome.pop("history", None)
-    if not outcome["met"] and params["fail_on_timeout"]:
+    if not outcome["met"] and not outcome.get("stopped") and params["fail_on_timeout"]:
         return outcome, (
             f"{params['condition']} did not reach {params['expect'] or 'the expected state'} within {params['timeout']:.0f}s;"
             f" last observed: {outcome['observed']}"
@@ -53,10 +55,17 @@ def _announcing_first_poll(probe: Probe, started_file: Path) -> Probe:
 
     def probe_then_announce() -> Any:
         nonlocal announced
-        observed = probe()
-        if not announced:
-            started_file.touch()
-            announced = True
-        return observed
+        try:
+            return probe()
+        finally:
+            # A first poll that failed (an API refusing) is a poll too: the watch is running.
+            if not announced:
+                started_file.touch()
+                announced = True
 
     return probe_then_announce
+
+
+def _told_to_stop(stop_file: Path) -> bool:
+    """The stop file exists, or its directory is gone: whoever owned the watch (a drill's restore) has moved on."""
+    return stop_file.exists() or not stop_file.parent.is_dir()

@@ -301,21 +301,3 @@ def test_status_shows_each_api_server_in_the_load_balancer(
         {"name": "controller-2", "state": "DOWN", "check": "Layer7 wrong status", "address": "127.0.0.3"},
     ], status["api_lb"]
 
-
-def test_the_wait_condition_api_lb_follows_a_server_out_of_the_pool_and_back(start_lab: Callable[..., Lab]) -> None:
-    """What drill apiserver-ha waits on before it ends its client's window: the server UP again in the stats."""
-    from labctl.wait_task import run
-
-    lab = start_lab()
-    backend = lab.backends[BACKENDS["controller-1"]]
-    params = {"condition": "api_lb", "url": f"http://127.0.0.1:{lab.stats_port}/", "names": ["controller-1"],
-              "timeout": 10.0, "interval": 0.05, "stable_for": 1, "fail_on_timeout": True}
-    backend.ready = False
-    out, failure = run({**params, "expect": {"state": "DOWN"}})
-    assert failure is None and out["observed"]["controller-1"]["state"] == "DOWN", out
-    assert out["observed"]["controller-2"]["state"] == "UP"
-    backend.ready = True
-    out, failure = run({**params, "expect": {"state": "UP"}})
-    assert failure is None and out["met"], out
-    out, failure = run({**params, "url": f"http://127.0.0.1:{_free_port()}/", "expect": {"state": "UP"}, "timeout": 0.2})
-    assert failure is not None and out["observed"]["error"].startswith("load balancer stats unavailable"), out

@@ -17,9 +17,14 @@ SERVICE_CIDR = "10.96.0.0/16"
 NOWHERE = ("ip link set lo up && ip link add lab0 type veth peer name lab1 && ip link set lab1 up && ip link set lab0 up"
            " && ip addr add 10.77.0.10/24 dev lab0 && ip route add default via 10.77.0.1 dev lab0"
            " && ip neigh add 10.77.0.1 lladdr 02:00:00:00:00:01 dev lab0")
-# Exit 0: refused; exit 3: no answer within 3 s.
-CONNECT = ("import socket, sys\ntry:\n    socket.create_connection(('10.96.0.250', 6379), timeout=3)\n"
+# Exit 0: refused; exit 3: no answer within 3 s; exit 1: connected.
+CONNECT = ("import socket, sys\naddress = sys.argv[1] if len(sys.argv) > 1 else '10.96.0.250'\n"
+           "try:\n    socket.create_connection((address, 6379), timeout=3)\n"
            "except ConnectionRefusedError:\n    sys.exit(0)\nexcept TimeoutError:\n    sys.exit(3)\nsys.exit(1)\n")
+# A Service kube-proxy has programmed: its ClusterIP DNATed to a backend listening in the namespace.
+PROGRAMMED = ("iptables -t nat -A OUTPUT -d 10.96.0.251/32 -p tcp --dport 6379 -j DNAT --to-destination 10.77.0.10:6380"
+              " && {python} -c 'import socket, time; s = socket.create_server((\"10.77.0.10\", 6380)); time.sleep(10)' &"
+              " sleep 0.5")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not all(shutil.which(t) for t in ("unshare", "ip", "iptables")),
                                 reason="needs root, unshare, ip and iptables for a network namespace")
@@ -56,3 +61,10 @@ def test_a_second_run_adds_no_second_rule(tmp_path: Path) -> None:
     rules = [line for line in done.stdout.splitlines() if SERVICE_CIDR in line]
     assert sorted(rule.split()[1] for rule in rules) == ["FORWARD", "OUTPUT"], done.stdout
     assert all("-j REJECT" in rule for rule in rules), rules
+
+
+def test_a_programmed_service_address_still_connects(tmp_path: Path) -> None:
+    script = _script(tmp_path)
+    connect = f"{sys.executable} {tmp_path / 'connect.py'} 10.96.0.251"
+    done = _in_a_namespace(f"{PROGRAMMED.format(python=sys.executable)} && sh {script} && {connect}")
+    assert done.returncode == 1, done.stderr

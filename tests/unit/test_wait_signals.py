@@ -1,6 +1,8 @@
 """labctl.lab.wait's signals for waits started in the background (async): `started_file` appears once the first
-poll has answered, `files` waits for such files, `stop_file` ends the wait (what drill apiserver-ha uses)."""
+poll is over, `files` waits for such files, `stop_file` (or its directory removed) ends the wait (what drill
+apiserver-ha uses)."""
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -49,3 +51,42 @@ def test_a_stop_file_ends_the_wait_unmet(tmp_path: Path) -> None:
                             "interval": 0.2, "stop_file": str(stop)})
     assert failure is None and not outcome["met"] and outcome["stopped"], outcome
     assert time.monotonic() - began < 5
+
+
+def test_a_first_poll_that_fails_still_announces_the_start(tmp_path: Path) -> None:
+    """A client whose first read is refused is watching all the same: the kill must not wait 30 s for it."""
+    started = tmp_path / "started"
+
+    def refused() -> None:
+        raise ConnectionRefusedError("refused")
+
+    announcing = _announcing_first_poll(refused, started)
+    with contextlib.suppress(ConnectionRefusedError):
+        announcing()
+    assert started.exists()
+
+
+def test_a_removed_signal_directory_ends_the_wait(tmp_path: Path) -> None:
+    """A drill's restore removes the directory: a watch a failed observe left reading stops."""
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    threading.Timer(0.3, signals.rmdir).start()
+    outcome, failure = run({**DEFAULTS, "condition": "files", "names": [str(tmp_path / "never")], "timeout": 30,
+                            "stop_file": str(signals / "stop")})
+    assert failure is None and outcome["stopped"], outcome
+
+
+def test_a_stopped_wait_is_not_a_failure_even_when_a_timeout_would_be(tmp_path: Path) -> None:
+    stop = tmp_path / "stop"
+    stop.touch()
+    outcome, failure = run({**DEFAULTS, "condition": "files", "names": [str(tmp_path / "never")], "fail_on_timeout": True,
+                            "stop_file": str(stop)})
+    assert failure is None and outcome["stopped"] and not outcome["met"]
+
+
+def test_signals_are_refused_with_a_replayed_history(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("{}")
+    _, failure = run({**DEFAULTS, "condition": "pods", "kubeconfig": str(kubeconfig), "since_resource_version": "12",
+                      "stop_file": str(tmp_path / "stop")})
+    assert failure is not None and "started_file and stop_file belong to polling waits" in failure

@@ -23,13 +23,11 @@ options:
         answers 200, in one observation (C(healthy), C(nodes), C(apps), C(serving) and a one-line C(summary)).
       - files holds when every path of I(names) exists on the controller (observes C(missing)); with I(started_file)
         it waits for waits started in the background to have made their first poll.
-      - api_lb reads the API load balancer's stats page (I(url)) and holds when each server of I(names) matches
-        I(expect) (C(state) UP, DOWN, C(DOWN 1/2) going up..., C(check)).
     type: str
     required: true
-    choices: [api, nodes, deployment, pods, http, node_pods, api_read, healthy, files, api_lb]
+    choices: [api, nodes, deployment, pods, http, node_pods, api_read, healthy, files]
   kubeconfig:
-    description: Kubeconfig of the lab (not needed for http, files and api_lb).
+    description: Kubeconfig of the lab (not needed for http and files).
     type: path
   name:
     description: Deployment name (condition deployment).
@@ -37,8 +35,7 @@ options:
   names:
     description:
       - Node names to consider (condition nodes; all nodes when empty), or whose pods to count (condition node_pods),
-        or the Deployments that must be available (condition healthy), or the paths that must exist (condition files),
-        or the load balancer's servers to judge (condition api_lb).
+        or the Deployments that must be available (condition healthy), or the paths that must exist (condition files).
     type: list
     elements: str
   count:
@@ -65,9 +62,7 @@ options:
       name: {description: What answers (shown in the summary)., type: str, required: true}
       url: {description: Its URL., type: str, required: true}
   url:
-    description:
-      - URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
-      - The load balancer's stats page (condition api_lb).
+    description: URL (condition http). Observes status, the body's start and, with C(expect: {body_contains: TEXT}), found.
     type: str
   server:
     description:
@@ -102,13 +97,14 @@ options:
     default: true
   started_file:
     description:
-      - A file created once the first poll has answered, for a wait started with C(async) that must be watching
-        before the next task breaks something (see condition files).
+      - A file created once the first poll is over (answered or failed), for a wait started with C(async) that must
+        be watching before the next task breaks something (see condition files). Not with I(since_resource_version).
     type: path
   stop_file:
     description:
-      - Ends the wait, unmet and with C(stopped) true, once this file exists (checked every 50 ms): a watch started
-        with C(async) that a later task ends when the drill has seen what the watch covers.
+      - Ends the wait, unmet and with C(stopped) true (never a failure), once this file exists or the directory that
+        would hold it is gone (checked between polls, every 50 ms): a watch started with C(async) that a later
+        task ends when the drill has seen what the watch covers. Not with I(since_resource_version).
     type: path
 author: labctl developers
 """
@@ -139,7 +135,7 @@ ARGUMENT_SPEC = {
     "condition": {
         "type": "str",
         "required": True,
-        "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read", "healthy", "files", "api_lb"],
+        "choices": ["api", "nodes", "deployment", "pods", "http", "node_pods", "api_read", "healthy", "files"],
     },
     "kubeconfig": {"type": "path"},
     "name": {"type": "str"},
