@@ -202,7 +202,8 @@ def test_a_service_address_no_rule_serves_is_refused_at_once(lab: E2ELab) -> Non
     taken = set(lab.run("kubectl", "get", "services", "-A", "-o", "jsonpath={.items[*].spec.clusterIP}", check=True).stdout.split())
     free = next(str(ip) for ip in reversed(list(ipaddress.IPv4Network(Network().service_cidr).hosts())) if str(ip) not in taken)
     probe = f"timeout 5 bash -c 'exec 3<>/dev/tcp/{free}/6379' 2>&1; echo exit=$?"
-    from_pod = lab.run("kubectl", "exec", "deploy/redis-replica", "--", "bash", "-c", probe, check=True).stdout
+    # The first `--` ends labctl's options; kubectl needs its own before the command.
+    from_pod = lab.run("kubectl", "--", "exec", "deploy/redis-replica", "--", "bash", "-c", probe, check=True).stdout
     from_node = lab.run("ssh", "worker-1", "--", probe, check=True).stdout
     for seen in (from_pod, from_node):
         assert "Connection refused" in seen and seen.rstrip().endswith("exit=1"), seen
